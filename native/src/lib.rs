@@ -1,17 +1,8 @@
-#[cfg(feature = "napi")]
-#[macro_use]
-extern crate napi_derive;
+//! pim's data plane: the Noise IK protocol (`proto`), TUN and UDP I/O (`io`),
+//! the forwarding threads (`dataplane`), and the napi `Engine` the
+//! TypeScript control plane drives (`napi`, behind the default `napi` feature).
+
+pub mod proto;
 
 #[cfg(feature = "napi")]
-#[napi]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn links() {
-        assert_eq!(2 + 2, 4);
-    }
-}
+mod napi;

@@ -1,0 +1,14 @@
+//! The wire protocol, sans-IO: bytes and `now` in, decisions out. Nothing in
+//! here touches a socket, a device, a thread or napi.
+
+pub mod handshake;
+pub mod mac;
+pub mod replay;
+pub mod session;
+pub mod tai64n;
+pub mod timers;
+pub mod tunnel;
+pub mod wire;
+
+#[cfg(test)]
+mod tunnel_tests;
