@@ -2,7 +2,17 @@
 //! the forwarding threads (`dataplane`), and the napi `Engine` the
 //! TypeScript control plane drives (`napi`, behind the default `napi` feature).
 
+pub mod dataplane;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod io;
 pub mod proto;
+pub mod snapshot;
+pub mod stats;
+
+#[cfg(test)]
+mod engine_tests;
 
 #[cfg(feature = "napi")]
 mod napi;

@@ -36,18 +36,26 @@ pub struct StaticKeys {
 
 impl std::fmt::Debug for StaticKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StaticKeys").field("private", &"<redacted>").finish_non_exhaustive()
+        f.debug_struct("StaticKeys")
+            .field("private", &"<redacted>")
+            .finish_non_exhaustive()
     }
 }
 
 fn params() -> snow::params::NoiseParams {
-    NOISE_PARAMS.parse().expect("the pim Noise pattern name is valid")
+    NOISE_PARAMS
+        .parse()
+        .expect("the pim Noise pattern name is valid")
 }
 
 impl StaticKeys {
     pub fn from_private(private: [u8; 32]) -> Self {
         let public = x25519_public(&private);
-        StaticKeys { private, public, mac1: Mac1Key::for_receiver(&public) }
+        StaticKeys {
+            private,
+            public,
+            mac1: Mac1Key::for_receiver(&public),
+        }
     }
 
     /// The mac1 key peers use when sending to us.
@@ -123,12 +131,18 @@ impl Initiation {
         now: std::time::Instant,
     ) -> Result<Completed, HandshakeError> {
         let mut payload = [0u8; RESP_NOISE_LEN];
-        let n = self.state.read_message(resp.noise, &mut payload).map_err(|_| HandshakeError::Rejected)?;
+        let n = self
+            .state
+            .read_message(resp.noise, &mut payload)
+            .map_err(|_| HandshakeError::Rejected)?;
         if n != wire::RESP_PAYLOAD_LEN {
             return Err(HandshakeError::Rejected);
         }
         let remote_mesh_ip = Ipv4Addr::new(payload[0], payload[1], payload[2], payload[3]);
-        let transport = self.state.into_stateless_transport_mode().map_err(|_| HandshakeError::Rejected)?;
+        let transport = self
+            .state
+            .into_stateless_transport_mode()
+            .map_err(|_| HandshakeError::Rejected)?;
         Ok(Completed {
             session: Session::new(transport, self.local_index, resp.sender_index, true, now),
             remote_mesh_ip,
@@ -147,18 +161,28 @@ pub struct ReceivedInitiation {
 
 impl std::fmt::Debug for ReceivedInitiation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReceivedInitiation").field("sender_index", &self.sender_index).finish_non_exhaustive()
+        f.debug_struct("ReceivedInitiation")
+            .field("sender_index", &self.sender_index)
+            .finish_non_exhaustive()
     }
 }
 
 /// Checks mac1 (no DH) and then runs the Noise responder over message 1.
-pub fn receive_initiation(local: &StaticKeys, init: &wire::Initiation<'_>) -> Result<ReceivedInitiation, HandshakeError> {
+pub fn receive_initiation(
+    local: &StaticKeys,
+    init: &wire::Initiation<'_>,
+) -> Result<ReceivedInitiation, HandshakeError> {
     if !local.mac1.verify(init.mac_input, init.mac1) {
         return Err(HandshakeError::BadMac);
     }
-    let mut state = local.builder().build_responder().expect("an IK responder always builds");
+    let mut state = local
+        .builder()
+        .build_responder()
+        .expect("an IK responder always builds");
     let mut payload = [0u8; INIT_NOISE_LEN];
-    let n = state.read_message(init.noise, &mut payload).map_err(|_| HandshakeError::Rejected)?;
+    let n = state
+        .read_message(init.noise, &mut payload)
+        .map_err(|_| HandshakeError::Rejected)?;
     if n != wire::INIT_PAYLOAD_LEN {
         return Err(HandshakeError::Rejected);
     }
@@ -194,7 +218,10 @@ impl ReceivedInitiation {
         debug_assert_eq!(n, RESP_NOISE_LEN);
         let mac = Mac1Key::for_receiver(&self.remote_public).compute(&out[..RESP_LEN - MAC_LEN]);
         out[RESP_LEN - MAC_LEN..].copy_from_slice(&mac);
-        let transport = self.state.into_stateless_transport_mode().expect("IK is complete after message 2");
+        let transport = self
+            .state
+            .into_stateless_transport_mode()
+            .expect("IK is complete after message 2");
         Session::new(transport, local_index, self.sender_index, false, now)
     }
 }
@@ -211,7 +238,14 @@ mod tests {
 
     fn init_bytes(a: &StaticKeys, b_pub: &[u8; 32]) -> ([u8; INIT_LEN], Initiation) {
         let mut buf = [0u8; INIT_LEN];
-        let ini = initiate(a, b_pub, 11, Tai64N([1; 12]), Ipv4Addr::new(10, 77, 0, 1), &mut buf);
+        let ini = initiate(
+            a,
+            b_pub,
+            11,
+            Tai64N([1; 12]),
+            Ipv4Addr::new(10, 77, 0, 1),
+            &mut buf,
+        );
         (buf, ini)
     }
 
@@ -245,7 +279,10 @@ mod tests {
         assert!(a.own_mac1().verify(r.mac_input, r.mac1));
         let done = ini.complete(&r, now).unwrap();
         assert_eq!(done.remote_mesh_ip, Ipv4Addr::new(10, 77, 0, 2));
-        assert_eq!((done.session.local_index, done.session.remote_index), (11, 22));
+        assert_eq!(
+            (done.session.local_index, done.session.remote_index),
+            (11, 22)
+        );
         assert_eq!((b_session.local_index, b_session.remote_index), (22, 11));
     }
 
@@ -253,7 +290,10 @@ mod tests {
     fn initiation_to_the_wrong_key_fails_mac1_before_any_dh() {
         let (a, b, c) = (keys(1), keys(2), keys(3));
         let (buf, _) = init_bytes(&a, &c.public);
-        assert_eq!(receive_initiation(&b, &as_init(&buf)).unwrap_err(), HandshakeError::BadMac);
+        assert_eq!(
+            receive_initiation(&b, &as_init(&buf)).unwrap_err(),
+            HandshakeError::BadMac
+        );
     }
 
     #[test]
@@ -262,11 +302,17 @@ mod tests {
         let (mut buf, _) = init_bytes(&a, &b.public);
         buf[40] ^= 0x80;
         // The MAC covers the bytes, so a flip is caught before Noise…
-        assert_eq!(receive_initiation(&b, &as_init(&buf)).unwrap_err(), HandshakeError::BadMac);
+        assert_eq!(
+            receive_initiation(&b, &as_init(&buf)).unwrap_err(),
+            HandshakeError::BadMac
+        );
         // …and a forger who recomputes mac1 still fails Noise's AEAD.
         let mac = Mac1Key::for_receiver(&b.public).compute(&buf[..INIT_LEN - MAC_LEN]);
         buf[INIT_LEN - MAC_LEN..].copy_from_slice(&mac);
-        assert_eq!(receive_initiation(&b, &as_init(&buf)).unwrap_err(), HandshakeError::Rejected);
+        assert_eq!(
+            receive_initiation(&b, &as_init(&buf)).unwrap_err(),
+            HandshakeError::Rejected
+        );
     }
 
     #[test]
@@ -275,17 +321,28 @@ mod tests {
         let now = Instant::now();
         let respond_to = |buf: &[u8]| {
             let mut resp = [0u8; RESP_LEN];
-            receive_initiation(&b, &as_init(buf)).unwrap().respond(22, Ipv4Addr::new(10, 77, 0, 2), now, &mut resp);
+            receive_initiation(&b, &as_init(buf)).unwrap().respond(
+                22,
+                Ipv4Addr::new(10, 77, 0, 2),
+                now,
+                &mut resp,
+            );
             resp
         };
         let (buf, ini) = init_bytes(&a, &b.public);
         let mut resp = respond_to(&buf);
         resp[20] ^= 1;
-        assert_eq!(ini.complete(&as_resp(&resp), now).err(), Some(HandshakeError::Rejected));
+        assert_eq!(
+            ini.complete(&as_resp(&resp), now).err(),
+            Some(HandshakeError::Rejected)
+        );
         // A genuine response, but to another initiation (other ephemeral key).
         let (_, ini) = init_bytes(&a, &b.public);
         let (other, _) = init_bytes(&a, &b.public);
-        assert_eq!(ini.complete(&as_resp(&respond_to(&other)), now).err(), Some(HandshakeError::Rejected));
+        assert_eq!(
+            ini.complete(&as_resp(&respond_to(&other)), now).err(),
+            Some(HandshakeError::Rejected)
+        );
     }
 
     #[test]

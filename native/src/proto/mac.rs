@@ -25,7 +25,8 @@ impl Mac1Key {
     }
 
     pub fn compute(&self, mac_input: &[u8]) -> [u8; MAC_LEN] {
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut m =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
         m.update(mac_input);
         let full = m.finalize().into_bytes();
         let mut out = [0u8; MAC_LEN];
@@ -36,7 +37,10 @@ impl Mac1Key {
     /// Constant-time comparison, so timing reveals nothing about the expected MAC.
     pub fn verify(&self, mac_input: &[u8], mac: &[u8; MAC_LEN]) -> bool {
         let expected = self.compute(mac_input);
-        let diff = expected.iter().zip(mac.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        let diff = expected
+            .iter()
+            .zip(mac.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
         diff == 0
     }
 }

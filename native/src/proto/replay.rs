@@ -23,7 +23,10 @@ pub struct ReplayWindow {
 
 impl Default for ReplayWindow {
     fn default() -> Self {
-        ReplayWindow { newest: 0, ring: [0; RING_BLOCKS as usize] }
+        ReplayWindow {
+            newest: 0,
+            ring: [0; RING_BLOCKS as usize],
+        }
     }
 }
 
@@ -124,7 +127,12 @@ mod tests {
             (0, false),                       // 34
         ];
         for (i, (counter, expected)) in cases.iter().enumerate() {
-            assert_eq!(w.may_accept(*counter) && w.accept(*counter), *expected, "case {}", i + 1);
+            assert_eq!(
+                w.may_accept(*counter) && w.accept(*counter),
+                *expected,
+                "case {}",
+                i + 1
+            );
         }
     }
 
@@ -190,7 +198,11 @@ mod tests {
     }
 
     /// The obvious model: a set of every counter seen and the newest one.
-    fn naive_accept(seen: &mut std::collections::HashSet<u64>, newest: &mut Option<u64>, c: u64) -> bool {
+    fn naive_accept(
+        seen: &mut std::collections::HashSet<u64>,
+        newest: &mut Option<u64>,
+        c: u64,
+    ) -> bool {
         if c >= REJECT_AFTER_MESSAGES {
             return false;
         }

@@ -94,14 +94,24 @@ impl Session {
 
     /// Decrypts into `out` and records the counter. Returns the payload length
     /// (0 = keepalive).
-    pub fn open(&self, msg: &wire::Transport<'_>, out: &mut [u8], now: Instant) -> Result<usize, OpenError> {
+    pub fn open(
+        &self,
+        msg: &wire::Transport<'_>,
+        out: &mut [u8],
+        now: Instant,
+    ) -> Result<usize, OpenError> {
         if out.len() + AEAD_TAG_LEN < msg.ciphertext.len() {
             return Err(OpenError::BufferTooSmall);
         }
         if self.expired(now) {
             return Err(OpenError::Expired);
         }
-        if !self.replay.lock().unwrap_or_else(|p| p.into_inner()).may_accept(msg.counter) {
+        if !self
+            .replay
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .may_accept(msg.counter)
+        {
             return Err(OpenError::Replay);
         }
         let n = self
@@ -109,7 +119,12 @@ impl Session {
             .read_message(msg.counter, msg.ciphertext, out)
             .map_err(|_| OpenError::Decrypt)?;
         // Re-checked under the lock: the window may have moved meanwhile.
-        if !self.replay.lock().unwrap_or_else(|p| p.into_inner()).accept(msg.counter) {
+        if !self
+            .replay
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .accept(msg.counter)
+        {
             return Err(OpenError::Replay);
         }
         Ok(n)

@@ -28,9 +28,16 @@ mod tests {
     #[test]
     fn later_times_compare_greater() {
         let t0 = UNIX_EPOCH + Duration::new(1_700_000_000, 5);
-        let cases = [Duration::new(0, 1), Duration::new(1, 0), Duration::new(86_400 * 365 * 30, 0)];
+        let cases = [
+            Duration::new(0, 1),
+            Duration::new(1, 0),
+            Duration::new(86_400 * 365 * 30, 0),
+        ];
         for later in cases {
-            assert!(Tai64N::from_system_time(t0 + later) > Tai64N::from_system_time(t0), "{later:?}");
+            assert!(
+                Tai64N::from_system_time(t0 + later) > Tai64N::from_system_time(t0),
+                "{later:?}"
+            );
         }
         assert_eq!(Tai64N::from_system_time(t0), Tai64N::from_system_time(t0));
     }

@@ -52,13 +52,26 @@ struct Pending {
 
 /// The result of any operation: packets to seal and send, whether to start
 /// a handshake, session indices that are gone, and events to report.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Actions {
     pub send: Vec<Vec<u8>>,
     pub keepalive: bool,
     pub initiate: bool,
     pub retired: Vec<u32>,
     pub events: Vec<TunnelEvent>,
+    /// A held packet was dropped to keep the queue bounded.
+    pub overflowed: bool,
+}
+
+impl Actions {
+    pub fn is_empty(&self) -> bool {
+        self.send.is_empty()
+            && !self.keepalive
+            && !self.initiate
+            && self.retired.is_empty()
+            && self.events.is_empty()
+            && !self.overflowed
+    }
 }
 
 pub enum Outbound {
@@ -68,6 +81,16 @@ pub enum Outbound {
     Queued,
     /// No address to reach the peer at.
     NoEndpoint,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompleteError {
+    /// No initiation of ours has this index (late, duplicate or stray response).
+    NotPending,
+    /// Noise refused the response.
+    Rejected,
+    /// The responder claimed a mesh IP we cannot give it.
+    MeshIpConflict(Ipv4Addr),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +125,12 @@ fn retire(slot: &mut Option<Arc<Session>>, retired: &mut Vec<u32>) {
 }
 
 impl Tunnel {
-    pub fn new(remote_public: [u8; 32], mesh_ip: Ipv4Addr, endpoint: Option<SocketAddr>, persistent: bool) -> Self {
+    pub fn new(
+        remote_public: [u8; 32],
+        mesh_ip: Ipv4Addr,
+        endpoint: Option<SocketAddr>,
+        persistent: bool,
+    ) -> Self {
         Tunnel {
             remote_public,
             persistent,
@@ -147,7 +175,9 @@ impl Tunnel {
     /// An outbound packet for this peer: send it now, or hold it while a
     /// handshake (requested through `actions`) runs.
     pub fn outbound(&mut self, packet: &[u8], now: Instant, actions: &mut Actions) -> Outbound {
-        let Some(endpoint) = self.endpoint else { return Outbound::NoEndpoint };
+        let Some(endpoint) = self.endpoint else {
+            return Outbound::NoEndpoint;
+        };
         if let Some(s) = self.usable_current(now).cloned() {
             if self.needs_rekey(&s, now) && self.may_initiate(now) {
                 actions.initiate = true;
@@ -157,6 +187,7 @@ impl Tunnel {
         }
         if self.queue.len() == MAX_QUEUED_PACKETS {
             self.queue.pop_front();
+            actions.overflowed = true;
         }
         self.queue.push_back(packet.to_vec());
         if self.may_initiate(now) {
@@ -166,7 +197,11 @@ impl Tunnel {
     }
 
     fn needs_rekey(&self, s: &Session, now: Instant) -> bool {
-        let limit = if s.initiator { REKEY_AFTER_TIME } else { REKEY_AFTER_TIME_RESPONDER };
+        let limit = if s.initiator {
+            REKEY_AFTER_TIME
+        } else {
+            REKEY_AFTER_TIME_RESPONDER
+        };
         s.age(now) >= limit || s.sent() >= REKEY_AFTER_MESSAGES
     }
 
@@ -177,7 +212,12 @@ impl Tunnel {
 
     /// Builds an initiation into `out`. The returned actions retire the index
     /// of the attempt it replaces.
-    pub fn begin_initiation(&mut self, ctx: InitiationContext<'_>, now: Instant, out: &mut [u8; INIT_LEN]) -> Actions {
+    pub fn begin_initiation(
+        &mut self,
+        ctx: InitiationContext<'_>,
+        now: Instant,
+        out: &mut [u8; INIT_LEN],
+    ) -> Actions {
         let mut actions = Actions::default();
         let initiation = handshake::initiate(
             ctx.keys,
@@ -194,7 +234,12 @@ impl Tunnel {
             }
             None => now,
         };
-        self.pending = Some(Pending { initiation, attempt_started, sent_at: now, retry_at: now + HANDSHAKE_RETRY + ctx.jitter });
+        self.pending = Some(Pending {
+            initiation,
+            attempt_started,
+            sent_at: now,
+            retry_at: now + HANDSHAKE_RETRY + ctx.jitter,
+        });
         self.last_sent = Some(now);
         actions
     }
@@ -204,16 +249,29 @@ impl Tunnel {
     }
 
     /// Message 2 for our pending initiation (mac1 already verified).
-    pub fn complete_handshake(&mut self, resp: &wire::Response<'_>, src: SocketAddr, now: Instant) -> Result<Actions, handshake::HandshakeError> {
-        let pending = self.pending.take().ok_or(handshake::HandshakeError::Rejected)?;
+    /// `claim_ok` vets the mesh IP the responder claims before anything is installed.
+    pub fn complete_handshake(
+        &mut self,
+        resp: &wire::Response<'_>,
+        src: SocketAddr,
+        now: Instant,
+        claim_ok: impl FnOnce(Ipv4Addr) -> bool,
+    ) -> Result<Actions, CompleteError> {
+        let pending = self.pending.take().ok_or(CompleteError::NotPending)?;
         if pending.initiation.local_index != resp.receiver_index {
             self.pending = Some(pending);
-            return Err(handshake::HandshakeError::Rejected);
+            return Err(CompleteError::NotPending);
         }
         let sent_at = pending.sent_at;
         // On failure the attempt is gone (snow's state is spent); the next
         // tick starts a new one for a peer that still needs it.
-        let done = pending.initiation.complete(resp, now)?;
+        let done = pending
+            .initiation
+            .complete(resp, now)
+            .map_err(|_| CompleteError::Rejected)?;
+        if !claim_ok(done.remote_mesh_ip) {
+            return Err(CompleteError::MeshIpConflict(done.remote_mesh_ip));
+        }
         let mut actions = Actions::default();
         self.rtt = Some(now.saturating_duration_since(sent_at));
         self.mesh_ip = done.remote_mesh_ip;
@@ -238,7 +296,10 @@ impl Tunnel {
         now: Instant,
         out: &mut [u8; RESP_LEN],
     ) -> Result<Actions, InitiationRejected> {
-        if self.last_init_timestamp.is_some_and(|last| received.timestamp <= last) {
+        if self
+            .last_init_timestamp
+            .is_some_and(|last| received.timestamp <= last)
+        {
             return Err(InitiationRejected::Replay);
         }
         self.last_init_timestamp = Some(received.timestamp);
@@ -266,7 +327,12 @@ impl Tunnel {
     /// After a transport message opened: liveness, roaming, key confirmation.
     pub fn after_inbound(&mut self, local_index: u32, src: SocketAddr, now: Instant) -> Actions {
         let mut actions = Actions::default();
-        if let Some(next) = self.next.as_ref().filter(|s| s.local_index == local_index).cloned() {
+        if let Some(next) = self
+            .next
+            .as_ref()
+            .filter(|s| s.local_index == local_index)
+            .cloned()
+        {
             self.next = None;
             self.install(next, now, &mut actions);
         }
@@ -305,7 +371,11 @@ impl Tunnel {
                 retire(slot, &mut actions.retired);
             }
         }
-        if self.connected && self.last_received.is_none_or(|t| now.saturating_duration_since(t) >= DEAD_AFTER) {
+        if self.connected
+            && self
+                .last_received
+                .is_none_or(|t| now.saturating_duration_since(t) >= DEAD_AFTER)
+        {
             self.connected = false;
             actions.events.push(TunnelEvent::Disconnected);
             for slot in [&mut self.current, &mut self.previous, &mut self.next] {
@@ -330,14 +400,20 @@ impl Tunnel {
                 if self.pending.is_none() && self.needs_rekey(s, now) {
                     actions.initiate = true;
                 }
-                if self.last_sent.is_none_or(|t| now.saturating_duration_since(t) >= KEEPALIVE_INTERVAL) {
+                if self
+                    .last_sent
+                    .is_none_or(|t| now.saturating_duration_since(t) >= KEEPALIVE_INTERVAL)
+                {
                     actions.keepalive = true;
                     self.last_sent = Some(now);
                 }
             }
             None => {
                 // A fresh `next` means the peer is handshaking with us right now.
-                let answering = self.next.as_ref().is_some_and(|n| n.age(now) < HANDSHAKE_BUDGET);
+                let answering = self
+                    .next
+                    .as_ref()
+                    .is_some_and(|n| n.age(now) < HANDSHAKE_BUDGET);
                 let wanted = self.persistent || !self.queue.is_empty();
                 if wanted && self.pending.is_none() && !answering {
                     actions.initiate = true;
@@ -350,7 +426,10 @@ impl Tunnel {
 
     /// Every session index this tunnel holds (to unregister on removal).
     pub fn indices(&self) -> Vec<u32> {
-        let sessions = [&self.current, &self.previous, &self.next].into_iter().flatten().map(|s| s.local_index);
+        let sessions = [&self.current, &self.previous, &self.next]
+            .into_iter()
+            .flatten()
+            .map(|s| s.local_index);
         sessions.chain(self.pending_index()).collect()
     }
 }

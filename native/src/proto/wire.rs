@@ -75,7 +75,9 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 }
 
 fn mac_at(b: &[u8], at: usize) -> &[u8; MAC_LEN] {
-    b[at..at + MAC_LEN].try_into().expect("length checked by caller")
+    b[at..at + MAC_LEN]
+        .try_into()
+        .expect("length checked by caller")
 }
 
 pub fn parse(datagram: &[u8]) -> Result<Message<'_>, Malformed> {

@@ -1,0 +1,131 @@
+//! Carries out what a tunnel decided: send held packets and keepalives,
+//! start handshakes, forget retired session indices, report events.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::event::Event;
+use crate::proto::tai64n::Tai64N;
+use crate::proto::timers::HANDSHAKE_JITTER_MAX_MS;
+use crate::proto::tunnel::{Actions, InitiationContext, TunnelEvent};
+use crate::proto::wire::INIT_LEN;
+use crate::stats::Stats;
+
+use super::context::Context;
+use super::registry::Peer;
+
+pub fn run(ctx: &Context, peer: &Arc<Peer>, actions: Actions, scratch: &mut [u8], now: Instant) {
+    if !actions.retired.is_empty() {
+        ctx.registry_mut().release(&actions.retired);
+    }
+    if actions.overflowed {
+        Stats::inc(&ctx.stats.drop_queue_full);
+    }
+    report(ctx, peer, &actions.events);
+    if actions.initiate {
+        send_initiation(ctx, peer, now);
+    }
+    for packet in &actions.send {
+        seal_and_send(ctx, peer, packet, scratch, now);
+    }
+    if actions.keepalive && seal_and_send(ctx, peer, &[], scratch, now) {
+        Stats::inc(&ctx.stats.keepalives_sent);
+    }
+}
+
+/// Seals one packet with the peer's current session; false if it has none.
+pub fn seal_and_send(
+    ctx: &Context,
+    peer: &Peer,
+    packet: &[u8],
+    scratch: &mut [u8],
+    now: Instant,
+) -> bool {
+    let Some((session, endpoint)) = peer.lock().sending_session(now) else {
+        return false;
+    };
+    match session.seal(packet, scratch, now) {
+        Ok(n) => {
+            if ctx.send_datagram(&scratch[..n], endpoint) && !packet.is_empty() {
+                Stats::inc(&ctx.stats.tx_packets);
+                Stats::add(&ctx.stats.tx_bytes, packet.len() as u64);
+                peer.tx_bytes
+                    .fetch_add(packet.len() as u64, Ordering::Relaxed);
+            }
+            true
+        }
+        Err(_) => {
+            Stats::inc(&ctx.stats.drop_expired);
+            false
+        }
+    }
+}
+
+fn jitter() -> Duration {
+    let mut b = [0u8; 2];
+    getrandom::fill(&mut b).expect("the OS random source works");
+    Duration::from_millis(u64::from(u16::from_le_bytes(b)) % (HANDSHAKE_JITTER_MAX_MS + 1))
+}
+
+pub fn send_initiation(ctx: &Context, peer: &Arc<Peer>, now: Instant) {
+    let index = ctx.registry_mut().allocate_index(peer);
+    let mut msg = [0u8; INIT_LEN];
+    let (retired, endpoint) = {
+        let mut tunnel = peer.lock();
+        let Some(endpoint) = tunnel.endpoint else {
+            drop(tunnel);
+            ctx.registry_mut().release(&[index]);
+            return;
+        };
+        let context = InitiationContext {
+            keys: &ctx.keys,
+            own_mesh_ip: ctx.mesh_ip,
+            wall_clock: Tai64N::from_system_time(SystemTime::now()),
+            local_index: index,
+            jitter: jitter(),
+        };
+        (
+            tunnel.begin_initiation(context, now, &mut msg).retired,
+            endpoint,
+        )
+    };
+    if !retired.is_empty() {
+        ctx.registry_mut().release(&retired);
+    }
+    if ctx.send_datagram(&msg, endpoint) {
+        Stats::inc(&ctx.stats.handshakes_initiated);
+    }
+}
+
+fn report(ctx: &Context, peer: &Peer, events: &[TunnelEvent]) {
+    if events.is_empty() {
+        return;
+    }
+    let (endpoint, mesh_ip) = {
+        let t = peer.lock();
+        (t.endpoint, t.mesh_ip)
+    };
+    let public_key = peer.public_key;
+    for e in events {
+        let event = match (e, endpoint) {
+            (TunnelEvent::Connected, Some(endpoint)) => {
+                Stats::inc(&ctx.stats.handshakes_completed);
+                Event::Connected {
+                    public_key,
+                    endpoint,
+                    mesh_ip,
+                }
+            }
+            (TunnelEvent::EndpointChanged, Some(endpoint)) => Event::EndpointChanged {
+                public_key,
+                endpoint,
+            },
+            (TunnelEvent::Disconnected, _) => Event::Disconnected { public_key },
+            (TunnelEvent::HandshakeTimeout, _) => Event::HandshakeTimeout { public_key },
+            // Connected and roamed always come with an endpoint.
+            (TunnelEvent::Connected | TunnelEvent::EndpointChanged, None) => continue,
+        };
+        ctx.emit(event);
+    }
+}

@@ -1,0 +1,103 @@
+//! What every data-plane thread shares: keys, sockets, the peer registry,
+//! the trust policy, counters and the event channel.
+
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::event::{Event, Events};
+use crate::io::waker::Waker;
+use crate::io::TunIo;
+use crate::proto::handshake::StaticKeys;
+use crate::snapshot::{PublicKey, Snapshot, TrustPolicy};
+use crate::stats::Stats;
+
+use super::registry::Registry;
+
+pub struct Context {
+    pub keys: StaticKeys,
+    pub tun: Box<dyn TunIo>,
+    pub udp: UdpSocket,
+    pub waker: Waker,
+    stopping: AtomicBool,
+    pub stats: Stats,
+    pub events: Events,
+    registry: RwLock<Registry>,
+    trust: RwLock<TrustPolicy>,
+    /// Fixed for the engine's life: the interface is built with them.
+    pub mesh_ip: Ipv4Addr,
+    prefix: Snapshot,
+}
+
+impl Context {
+    pub fn new(
+        keys: StaticKeys,
+        tun: Box<dyn TunIo>,
+        udp: UdpSocket,
+        waker: Waker,
+        events: Events,
+        snapshot: &Snapshot,
+    ) -> Self {
+        Context {
+            keys,
+            tun,
+            udp,
+            waker,
+            stopping: AtomicBool::new(false),
+            stats: Stats::default(),
+            events,
+            registry: RwLock::new(Registry::default()),
+            trust: RwLock::new(snapshot.trust.clone()),
+            mesh_ip: snapshot.mesh_ip,
+            prefix: Snapshot {
+                peers: Vec::new(),
+                ..snapshot.clone()
+            },
+        }
+    }
+
+    pub fn registry(&self) -> RwLockReadGuard<'_, Registry> {
+        self.registry.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn registry_mut(&self) -> RwLockWriteGuard<'_, Registry> {
+        self.registry.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn trust(&self) -> RwLockReadGuard<'_, TrustPolicy> {
+        self.trust.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set_trust(&self, policy: TrustPolicy) {
+        *self.trust.write().unwrap_or_else(|p| p.into_inner()) = policy;
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    pub fn emit(&self, event: Event) {
+        self.events.emit(event, &self.stats);
+    }
+
+    /// A peer may use `ip` if it is a host address of the mesh prefix, not
+    /// ours, and not another peer's.
+    pub fn mesh_ip_claim_ok(&self, ip: Ipv4Addr, key: &PublicKey) -> bool {
+        ip != self.mesh_ip && self.prefix.in_prefix(ip) && self.registry().ip_free_for(&ip, key)
+    }
+
+    pub fn send_datagram(&self, datagram: &[u8], to: SocketAddr) -> bool {
+        match self.udp.send_to(datagram, to) {
+            Ok(_) => true,
+            Err(_) => {
+                Stats::inc(&self.stats.udp_send_errors);
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Handshake messages arriving on the inbound thread.
+//!
+//! Initiation: 1. mac1 (no DH)  2. Noise IK responder  3. trust policy on
+//! the learned key  4. mesh-IP claim  5. timestamp (replay)  6. response.
+//! Response: 1. mac1  2. find our attempt by index  3. Noise  4. claim.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use crate::event::Event;
+use crate::proto::handshake::{receive_initiation, HandshakeError};
+use crate::proto::tunnel::{CompleteError, Tunnel};
+use crate::proto::wire::{self, RESP_LEN};
+use crate::snapshot::{node_id, Verdict};
+use crate::stats::Stats;
+
+use super::actions;
+use super::context::Context;
+use super::registry::{Peer, MAX_DYNAMIC_PEERS};
+
+pub fn on_initiation(
+    ctx: &Context,
+    init: &wire::Initiation<'_>,
+    src: SocketAddr,
+    scratch: &mut [u8],
+    now: Instant,
+) {
+    let received = match receive_initiation(&ctx.keys, init) {
+        Ok(r) => r,
+        Err(e) => {
+            Stats::inc(match e {
+                HandshakeError::BadMac => &ctx.stats.drop_bad_mac,
+                HandshakeError::Rejected => &ctx.stats.drop_handshake_rejected,
+            });
+            // Well-formed but unverifiable: a peer holding the wrong key for
+            // us, another protocol version, or a forgery.
+            ctx.emit(Event::HandshakeRejected { source: src });
+            return;
+        }
+    };
+    let key = received.remote_public;
+    if ctx.trust().decide(&node_id(&key), &src) == Verdict::Untrusted {
+        Stats::inc(&ctx.stats.drop_untrusted);
+        ctx.emit(Event::Untrusted {
+            public_key: key,
+            source: src,
+        });
+        return;
+    }
+    if !ctx.mesh_ip_claim_ok(received.mesh_ip, &key) {
+        Stats::inc(&ctx.stats.drop_mesh_ip_conflict);
+        ctx.emit(Event::MeshIpConflict {
+            public_key: key,
+            mesh_ip: received.mesh_ip,
+        });
+        return;
+    }
+    let existing = ctx.registry().by_key(&key);
+    let peer = match existing {
+        Some(p) => p,
+        None => {
+            let mut reg = ctx.registry_mut();
+            match reg.by_key(&key) {
+                Some(p) => p,
+                None if reg.dynamic_count() >= MAX_DYNAMIC_PEERS => {
+                    Stats::inc(&ctx.stats.drop_peer_limit);
+                    return;
+                }
+                None => {
+                    let peer =
+                        Peer::new(Tunnel::new(key, received.mesh_ip, Some(src), false), false);
+                    reg.insert(peer.clone(), received.mesh_ip);
+                    peer
+                }
+            }
+        }
+    };
+    let mesh_ip = received.mesh_ip;
+    let index = ctx.registry_mut().allocate_index(&peer);
+    let mut resp = [0u8; RESP_LEN];
+    let accepted = peer
+        .lock()
+        .accept_initiation(received, src, ctx.mesh_ip, index, now, &mut resp);
+    match accepted {
+        Ok(acts) => {
+            ctx.registry_mut().set_ip(&peer, mesh_ip);
+            if ctx.send_datagram(&resp, src) {
+                Stats::inc(&ctx.stats.handshake_responses_sent);
+            }
+            actions::run(ctx, &peer, acts, scratch, now);
+        }
+        Err(_) => {
+            ctx.registry_mut().release(&[index]);
+            Stats::inc(&ctx.stats.drop_handshake_replay);
+        }
+    }
+}
+
+pub fn on_response(
+    ctx: &Context,
+    resp: &wire::Response<'_>,
+    src: SocketAddr,
+    scratch: &mut [u8],
+    now: Instant,
+) {
+    if !ctx.keys.own_mac1().verify(resp.mac_input, resp.mac1) {
+        Stats::inc(&ctx.stats.drop_bad_mac);
+        return;
+    }
+    let Some(peer) = ctx.registry().by_index(resp.receiver_index) else {
+        Stats::inc(&ctx.stats.drop_unknown_index);
+        return;
+    };
+    let key = peer.public_key;
+    let result = peer
+        .lock()
+        .complete_handshake(resp, src, now, |ip| ctx.mesh_ip_claim_ok(ip, &key));
+    match result {
+        Ok(acts) => {
+            let mesh_ip = peer.lock().mesh_ip;
+            ctx.registry_mut().set_ip(&peer, mesh_ip);
+            actions::run(ctx, &peer, acts, scratch, now);
+        }
+        Err(CompleteError::NotPending) => Stats::inc(&ctx.stats.drop_unknown_index),
+        Err(failed) => {
+            // The attempt is spent; its index goes with it.
+            ctx.registry_mut().release(&[resp.receiver_index]);
+            report_failed_response(ctx, failed, key, src);
+        }
+    }
+}
+
+fn report_failed_response(
+    ctx: &Context,
+    failed: CompleteError,
+    key: crate::snapshot::PublicKey,
+    src: SocketAddr,
+) {
+    match failed {
+        CompleteError::NotPending => {}
+        CompleteError::Rejected => {
+            Stats::inc(&ctx.stats.drop_handshake_rejected);
+            ctx.emit(Event::HandshakeRejected { source: src });
+        }
+        CompleteError::MeshIpConflict(mesh_ip) => {
+            Stats::inc(&ctx.stats.drop_mesh_ip_conflict);
+            ctx.emit(Event::MeshIpConflict {
+                public_key: key,
+                mesh_ip,
+            });
+        }
+    }
+}

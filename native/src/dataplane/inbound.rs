@@ -1,0 +1,138 @@
+//! Inbound: UDP → TUN, on its own thread.
+//!
+//! 1. recv a datagram (non-blocking; poll with the stop waker when idle)
+//! 2. parse the header; anything malformed is counted and dropped
+//! 3. handshakes go to `handshakes`; transport messages:
+//! 4. find the session by receiver index, open it (replay window, AEAD)
+//! 5. liveness/roaming/key confirmation under the peer's lock
+//! 6. the inner packet must come from the peer's mesh IP and be for us
+//! 7. write it to the TUN
+
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::event::Event;
+use crate::io::waker::Wait;
+use crate::proto::session::OpenError;
+use crate::proto::wire::{self, Message};
+use crate::stats::Stats;
+
+use super::context::Context;
+use super::{actions, handshakes, ipv4, MAX_PACKET, MAX_SEALED};
+
+pub fn run(ctx: Arc<Context>) {
+    let mut datagram = vec![0u8; MAX_SEALED];
+    let mut plain = vec![0u8; MAX_PACKET];
+    let mut scratch = vec![0u8; MAX_SEALED];
+    while !ctx.stopping() {
+        match ctx.udp.recv_from(&mut datagram) {
+            Ok((n, src)) => handle(
+                &ctx,
+                &datagram[..n],
+                src,
+                &mut plain,
+                &mut scratch,
+                Instant::now(),
+            ),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                match ctx.waker.wait(
+                    std::os::fd::AsRawFd::as_raw_fd(&ctx.udp),
+                    Duration::from_secs(1),
+                ) {
+                    Ok(Wait::Woken) => return,
+                    Ok(_) => {}
+                    Err(e) => return fault(&ctx, format!("inbound poll failed: {e}")),
+                }
+            }
+            // ICMP errors from earlier sends surface here on Linux; they say
+            // nothing about this socket's health.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::Interrupted | ErrorKind::ConnectionRefused
+                ) => {}
+            Err(e) => return fault(&ctx, format!("inbound UDP receive failed: {e}")),
+        }
+    }
+}
+
+fn fault(ctx: &Context, message: String) {
+    ctx.emit(Event::Fault { message });
+}
+
+pub fn handle(
+    ctx: &Context,
+    datagram: &[u8],
+    src: SocketAddr,
+    plain: &mut [u8],
+    scratch: &mut [u8],
+    now: Instant,
+) {
+    match wire::parse(datagram) {
+        Err(_) => Stats::inc(&ctx.stats.drop_malformed),
+        Ok(Message::Initiation(i)) => handshakes::on_initiation(ctx, &i, src, scratch, now),
+        Ok(Message::Response(r)) => handshakes::on_response(ctx, &r, src, scratch, now),
+        Ok(Message::Transport(t)) => on_transport(ctx, &t, src, plain, scratch, now),
+    }
+}
+
+fn on_transport(
+    ctx: &Context,
+    t: &wire::Transport<'_>,
+    src: SocketAddr,
+    plain: &mut [u8],
+    scratch: &mut [u8],
+    now: Instant,
+) {
+    let Some(peer) = ctx.registry().by_index(t.receiver_index) else {
+        return Stats::inc(&ctx.stats.drop_unknown_index);
+    };
+    let Some(session) = peer.lock().receiving_session(t.receiver_index) else {
+        return Stats::inc(&ctx.stats.drop_unknown_index);
+    };
+    let n = match session.open(t, plain, now) {
+        Ok(n) => n,
+        Err(e) => {
+            return Stats::inc(match e {
+                OpenError::Replay => &ctx.stats.drop_replay,
+                OpenError::Expired => &ctx.stats.drop_expired,
+                OpenError::Decrypt | OpenError::BufferTooSmall => &ctx.stats.drop_decrypt,
+            })
+        }
+    };
+    let (acts, peer_ip) = {
+        let mut tunnel = peer.lock();
+        (
+            tunnel.after_inbound(t.receiver_index, src, now),
+            tunnel.mesh_ip,
+        )
+    };
+    if !acts.is_empty() {
+        actions::run(ctx, &peer, acts, scratch, now);
+    }
+    if n == 0 {
+        return Stats::inc(&ctx.stats.keepalives_received);
+    }
+    let Some(header) = ipv4::parse(&plain[..n]) else {
+        return Stats::inc(&ctx.stats.drop_not_ipv4);
+    };
+    // Cryptokey routing: a peer may only speak for its own mesh address.
+    if header.src != peer_ip {
+        return Stats::inc(&ctx.stats.drop_source_mismatch);
+    }
+    if header.dst != ctx.mesh_ip {
+        return Stats::inc(&ctx.stats.drop_not_for_us);
+    }
+    match ctx.tun.send(&plain[..header.total_len]) {
+        Ok(_) => {
+            Stats::inc(&ctx.stats.rx_packets);
+            Stats::add(&ctx.stats.rx_bytes, header.total_len as u64);
+            peer.rx_bytes
+                .fetch_add(header.total_len as u64, Ordering::Relaxed);
+        }
+        Err(_) => Stats::inc(&ctx.stats.tun_write_errors),
+    }
+}

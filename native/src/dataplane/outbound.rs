@@ -1,0 +1,78 @@
+//! Outbound: TUN → UDP, on its own thread.
+//!
+//! 1. read an IP packet from the TUN (non-blocking; poll with the stop waker)
+//! 2. route it by destination mesh IP to a peer (registry read lock)
+//! 3. under the peer's lock: take its current session, or hold the packet
+//!    and ask for a handshake
+//! 4. seal outside any lock, send to the peer's endpoint
+
+use std::io::ErrorKind;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::event::Event;
+use crate::io::waker::Wait;
+use crate::proto::session::SealError;
+use crate::proto::tunnel::{Actions, Outbound};
+use crate::stats::Stats;
+
+use super::context::Context;
+use super::{actions, ipv4, MAX_PACKET, MAX_SEALED};
+
+pub fn run(ctx: Arc<Context>) {
+    let mut packet = vec![0u8; MAX_PACKET];
+    let mut sealed = vec![0u8; MAX_SEALED];
+    while !ctx.stopping() {
+        match ctx.tun.recv(&mut packet) {
+            Ok(n) => handle(&ctx, &packet[..n], &mut sealed, Instant::now()),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                match ctx.waker.wait(ctx.tun.raw_fd(), Duration::from_secs(1)) {
+                    Ok(Wait::Woken) => return,
+                    Ok(_) => {}
+                    Err(e) => {
+                        return ctx.emit(Event::Fault {
+                            message: format!("outbound poll failed: {e}"),
+                        })
+                    }
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => {
+                return ctx.emit(Event::Fault {
+                    message: format!("reading the TUN device failed: {e}"),
+                })
+            }
+        }
+    }
+}
+
+pub fn handle(ctx: &Context, packet: &[u8], sealed: &mut [u8], now: Instant) {
+    let Some(header) = ipv4::parse(packet) else {
+        return Stats::inc(&ctx.stats.drop_not_ipv4);
+    };
+    let Some(peer) = ctx.registry().by_ip(&header.dst) else {
+        return Stats::inc(&ctx.stats.drop_no_route);
+    };
+    let mut acts = Actions::default();
+    let decision = peer.lock().outbound(packet, now, &mut acts);
+    match decision {
+        Outbound::Send(session, endpoint) => match session.seal(packet, sealed, now) {
+            Ok(n) => {
+                if ctx.send_datagram(&sealed[..n], endpoint) {
+                    Stats::inc(&ctx.stats.tx_packets);
+                    Stats::add(&ctx.stats.tx_bytes, packet.len() as u64);
+                    peer.tx_bytes
+                        .fetch_add(packet.len() as u64, Ordering::Relaxed);
+                }
+            }
+            Err(SealError::Expired) => Stats::inc(&ctx.stats.drop_expired),
+            Err(SealError::BufferTooSmall) => Stats::inc(&ctx.stats.drop_oversized),
+        },
+        Outbound::Queued => {}
+        Outbound::NoEndpoint => Stats::inc(&ctx.stats.drop_no_endpoint),
+    }
+    if !acts.is_empty() {
+        actions::run(ctx, &peer, acts, sealed, now);
+    }
+}

@@ -1,0 +1,114 @@
+//! Every peer the engine knows, findable by public key (handshakes), by mesh
+//! IP (outbound routing) and by session index (inbound transport).
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::proto::tunnel::Tunnel;
+use crate::snapshot::{node_id, NodeId, PublicKey};
+
+/// Peers that dialled in without being configured are capped, so a stream
+/// of fresh keys cannot grow memory without bound.
+pub const MAX_DYNAMIC_PEERS: usize = 1024;
+
+pub struct Peer {
+    pub public_key: PublicKey,
+    pub node_id: NodeId,
+    /// From the snapshot (static peers); others dialled in.
+    pub configured: bool,
+    tunnel: Mutex<Tunnel>,
+    pub rx_bytes: AtomicU64,
+    pub tx_bytes: AtomicU64,
+}
+
+impl Peer {
+    pub fn new(tunnel: Tunnel, configured: bool) -> Arc<Self> {
+        Arc::new(Peer {
+            public_key: tunnel.remote_public,
+            node_id: node_id(&tunnel.remote_public),
+            configured,
+            tunnel: Mutex::new(tunnel),
+            rx_bytes: AtomicU64::new(0),
+            tx_bytes: AtomicU64::new(0),
+        })
+    }
+
+    /// A panic elsewhere never makes a peer unusable: the state is plain data.
+    pub fn lock(&self) -> MutexGuard<'_, Tunnel> {
+        self.tunnel.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[derive(Default)]
+pub struct Registry {
+    by_key: HashMap<PublicKey, Arc<Peer>>,
+    by_ip: HashMap<Ipv4Addr, Arc<Peer>>,
+    by_index: HashMap<u32, Arc<Peer>>,
+}
+
+impl Registry {
+    pub fn by_key(&self, key: &PublicKey) -> Option<Arc<Peer>> {
+        self.by_key.get(key).cloned()
+    }
+
+    pub fn by_ip(&self, ip: &Ipv4Addr) -> Option<Arc<Peer>> {
+        self.by_ip.get(ip).cloned()
+    }
+
+    pub fn by_index(&self, index: u32) -> Option<Arc<Peer>> {
+        self.by_index.get(&index).cloned()
+    }
+
+    pub fn peers(&self) -> Vec<Arc<Peer>> {
+        self.by_key.values().cloned().collect()
+    }
+
+    pub fn dynamic_count(&self) -> usize {
+        self.by_key.values().filter(|p| !p.configured).count()
+    }
+
+    /// Whether `ip` is free for the peer with `key` (unused, or already its own).
+    pub fn ip_free_for(&self, ip: &Ipv4Addr, key: &PublicKey) -> bool {
+        self.by_ip.get(ip).is_none_or(|p| &p.public_key == key)
+    }
+
+    pub fn insert(&mut self, peer: Arc<Peer>, mesh_ip: Ipv4Addr) {
+        self.by_ip.insert(mesh_ip, peer.clone());
+        self.by_key.insert(peer.public_key, peer);
+    }
+
+    /// Moves the peer's mesh-IP route (after a handshake told us its address).
+    pub fn set_ip(&mut self, peer: &Arc<Peer>, ip: Ipv4Addr) {
+        self.by_ip.retain(|_, p| !Arc::ptr_eq(p, peer));
+        self.by_ip.insert(ip, peer.clone());
+    }
+
+    /// Removes the peer with every route and session index pointing at it.
+    pub fn remove(&mut self, key: &PublicKey) -> Option<Arc<Peer>> {
+        let peer = self.by_key.remove(key)?;
+        self.by_ip.retain(|_, p| !Arc::ptr_eq(p, &peer));
+        self.by_index.retain(|_, p| !Arc::ptr_eq(p, &peer));
+        Some(peer)
+    }
+
+    /// A fresh random session index, registered to `peer`.
+    pub fn allocate_index(&mut self, peer: &Arc<Peer>) -> u32 {
+        loop {
+            let mut b = [0u8; 4];
+            getrandom::fill(&mut b).expect("the OS random source works");
+            let index = u32::from_le_bytes(b);
+            if let std::collections::hash_map::Entry::Vacant(e) = self.by_index.entry(index) {
+                e.insert(peer.clone());
+                return index;
+            }
+        }
+    }
+
+    pub fn release(&mut self, indices: &[u32]) {
+        for i in indices {
+            self.by_index.remove(i);
+        }
+    }
+}

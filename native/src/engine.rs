@@ -1,0 +1,235 @@
+//! The engine's lifecycle: build the context, start the three data-plane
+//! threads, swap in new snapshots, report peers and counters, and stop
+//! (joining every thread) — the whole surface the napi layer exposes.
+
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use crate::dataplane::context::Context;
+use crate::dataplane::registry::Peer;
+use crate::dataplane::{inbound, outbound, timer};
+use crate::error::EngineError;
+use crate::event::{EventSink, Events};
+use crate::io::tun::LinuxTun;
+use crate::io::waker::Waker;
+use crate::io::{udp, TunIo};
+use crate::proto::handshake::StaticKeys;
+use crate::proto::tunnel::Tunnel;
+use crate::snapshot::{PublicKey, Snapshot};
+use crate::stats::StatsSnapshot;
+
+pub struct EngineConfig {
+    pub private_key: [u8; 32],
+    pub tun_name: String,
+    pub mtu: u16,
+    pub bind: SocketAddr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerState {
+    Active,
+    Connecting,
+    Failed,
+}
+
+#[derive(Debug, Clone)]
+pub struct PeerReport {
+    pub public_key: PublicKey,
+    pub mesh_ip: Ipv4Addr,
+    pub endpoint: Option<SocketAddr>,
+    pub state: PeerState,
+    pub configured: bool,
+    pub last_handshake_ms: Option<u64>,
+    pub last_received_ms: Option<u64>,
+    pub rtt_ms: Option<f64>,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+}
+
+pub struct Engine {
+    ctx: Arc<Context>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Binds the UDP socket, creates the TUN device and starts forwarding.
+    pub fn start(
+        config: EngineConfig,
+        snapshot: Snapshot,
+        sink: Box<dyn EventSink>,
+    ) -> Result<Engine, EngineError> {
+        let keys = StaticKeys::from_private(config.private_key);
+        snapshot.validate(&keys.public)?;
+        let udp = udp::bind(config.bind)?;
+        let tun = LinuxTun::create(
+            &config.tun_name,
+            snapshot.mesh_ip,
+            snapshot.mesh_prefix_len,
+            config.mtu,
+        )?;
+        Self::start_with_io(keys, Box::new(tun), udp, snapshot, sink)
+    }
+
+    /// Starts on given I/O (tests use a socket pair for the TUN).
+    pub fn start_with_io(
+        keys: StaticKeys,
+        tun: Box<dyn TunIo>,
+        udp: UdpSocket,
+        snapshot: Snapshot,
+        sink: Box<dyn EventSink>,
+    ) -> Result<Engine, EngineError> {
+        snapshot.validate(&keys.public)?;
+        let waker = Waker::new()
+            .map_err(|e| EngineError::Io(format!("cannot create the stop eventfd: {e}")))?;
+        let ctx = Arc::new(Context::new(
+            keys,
+            tun,
+            udp,
+            waker,
+            Events::new(sink),
+            &snapshot,
+        ));
+        let mut engine = Engine {
+            ctx,
+            threads: Vec::new(),
+        };
+        engine.apply(snapshot)?;
+        type Loop = fn(Arc<Context>);
+        let loops: [(&str, Loop); 3] = [
+            ("pim-outbound", outbound::run),
+            ("pim-inbound", inbound::run),
+            ("pim-timers", timer::run),
+        ];
+        for (name, body) in loops {
+            let ctx = engine.ctx.clone();
+            let handle = std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || body(ctx))
+                .map_err(|e| EngineError::Io(format!("cannot start thread {name}: {e}")))?;
+            engine.threads.push(handle);
+        }
+        Ok(engine)
+    }
+
+    /// Swaps in a new snapshot: new peers are added, changed ones updated,
+    /// configured peers no longer listed are dropped; sessions of unchanged
+    /// peers are kept. The mesh address and prefix cannot change live.
+    pub fn apply(&self, snapshot: Snapshot) -> Result<(), EngineError> {
+        snapshot.validate(&self.ctx.keys.public)?;
+        if snapshot.mesh_ip != self.ctx.mesh_ip {
+            return Err(EngineError::InvalidSnapshot(
+                "the mesh IP cannot change while running".into(),
+            ));
+        }
+        self.ctx.set_trust(snapshot.trust.clone());
+        // Lock order: tunnel mutexes are taken with no registry guard held.
+        for old in self.ctx.registry().peers() {
+            if old.configured
+                && !snapshot
+                    .peers
+                    .iter()
+                    .any(|p| p.public_key == old.public_key)
+            {
+                self.ctx.registry_mut().remove(&old.public_key);
+            }
+        }
+        for spec in &snapshot.peers {
+            let existing = self.ctx.registry().by_key(&spec.public_key);
+            let mut tunnel = Tunnel::new(
+                spec.public_key,
+                spec.mesh_ip,
+                spec.endpoint,
+                spec.persistent,
+            );
+            match existing {
+                Some(peer) if peer.configured => {
+                    let mut t = peer.lock();
+                    t.persistent = spec.persistent;
+                    // Keep a roamed endpoint unless the configuration changed it.
+                    if t.endpoint.is_none() {
+                        t.endpoint = spec.endpoint;
+                    }
+                    continue;
+                }
+                // Dialled in before it was configured: keep where it is.
+                Some(dynamic) => tunnel.endpoint = dynamic.lock().endpoint.or(spec.endpoint),
+                None => {}
+            }
+            let mut reg = self.ctx.registry_mut();
+            reg.remove(&spec.public_key);
+            if !reg.ip_free_for(&spec.mesh_ip, &spec.public_key) {
+                return Err(EngineError::InvalidSnapshot(format!(
+                    "mesh IP {} is already used by another peer",
+                    spec.mesh_ip
+                )));
+            }
+            reg.insert(Peer::new(tunnel, true), spec.mesh_ip);
+        }
+        Ok(())
+    }
+
+    /// Drops a peer and its sessions (`pim peers forget`).
+    pub fn forget(&self, public_key: &PublicKey) -> bool {
+        self.ctx.registry_mut().remove(public_key).is_some()
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.ctx.udp.local_addr().ok()
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.ctx.stats.snapshot()
+    }
+
+    pub fn peers(&self) -> Vec<PeerReport> {
+        let now = Instant::now();
+        let ms =
+            |t: Option<Instant>| t.map(|t| now.saturating_duration_since(t).as_millis() as u64);
+        let mut reports: Vec<PeerReport> = self
+            .ctx
+            .registry()
+            .peers()
+            .into_iter()
+            .map(|peer| {
+                let t = peer.lock();
+                PeerReport {
+                    public_key: peer.public_key,
+                    mesh_ip: t.mesh_ip,
+                    endpoint: t.endpoint,
+                    state: if t.is_connected() {
+                        PeerState::Active
+                    } else if t.has_failed() {
+                        PeerState::Failed
+                    } else {
+                        PeerState::Connecting
+                    },
+                    configured: peer.configured,
+                    last_handshake_ms: ms(t.last_handshake),
+                    last_received_ms: ms(t.last_received()),
+                    rtt_ms: t.rtt.map(|d| d.as_secs_f64() * 1000.0),
+                    rx_bytes: peer.rx_bytes.load(Ordering::Relaxed),
+                    tx_bytes: peer.tx_bytes.load(Ordering::Relaxed),
+                }
+            })
+            .collect();
+        reports.sort_by_key(|r| r.mesh_ip);
+        reports
+    }
+
+    /// Stops every thread and waits for them; the TUN device goes with the context.
+    pub fn stop(&mut self) {
+        self.ctx.stop();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,154 @@
+//! Facts the engine reports to the control plane. They leave the data plane
+//! through one bounded, non-blocking sink; a full sink drops the event and
+//! counts it, so a slow JavaScript loop can never stall forwarding.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::snapshot::PublicKey;
+use crate::stats::Stats;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A session is up (first handshake, or again after being down).
+    Connected {
+        public_key: PublicKey,
+        endpoint: SocketAddr,
+        mesh_ip: Ipv4Addr,
+    },
+    /// No authenticated packet for the liveness bound; sessions dropped.
+    Disconnected { public_key: PublicKey },
+    /// No response within the 5 s handshake budget (`pair_failed` reason `timeout`).
+    HandshakeTimeout { public_key: PublicKey },
+    /// The peer roamed: its latest authenticated packet came from here.
+    EndpointChanged {
+        public_key: PublicKey,
+        endpoint: SocketAddr,
+    },
+    /// A handshake addressed to us failed verification (`noise handshake rejected`).
+    HandshakeRejected { source: SocketAddr },
+    /// A handshake from a key the trust policy refuses (`untrusted peer ID`).
+    Untrusted {
+        public_key: PublicKey,
+        source: SocketAddr,
+    },
+    /// A peer claimed a mesh IP outside the prefix or held by another node.
+    MeshIpConflict {
+        public_key: PublicKey,
+        mesh_ip: Ipv4Addr,
+    },
+    /// A data-plane thread hit an error it cannot recover from.
+    Fault { message: String },
+}
+
+/// Where events go. Implementations must not block.
+pub trait EventSink: Send + Sync {
+    /// Returns false when the event could not be queued.
+    fn emit(&self, event: Event) -> bool;
+}
+
+/// Rate limit for events an attacker can trigger at will (rejected and
+/// untrusted handshakes): a token bucket shared by both kinds.
+const FLOOD_EVENTS_PER_SEC: u32 = 5;
+const FLOOD_BURST: u32 = 10;
+
+pub struct Events {
+    sink: Box<dyn EventSink>,
+    flood: Mutex<(u32, Instant)>,
+}
+
+impl Events {
+    pub fn new(sink: Box<dyn EventSink>) -> Self {
+        Events {
+            sink,
+            flood: Mutex::new((FLOOD_BURST, Instant::now())),
+        }
+    }
+
+    pub fn emit(&self, event: Event, stats: &Stats) {
+        let floodable = matches!(
+            event,
+            Event::HandshakeRejected { .. } | Event::Untrusted { .. }
+        );
+        if floodable && !self.take_flood_token(Instant::now()) {
+            Stats::inc(&stats.events_dropped);
+            return;
+        }
+        if !self.sink.emit(event) {
+            Stats::inc(&stats.events_dropped);
+        }
+    }
+
+    fn take_flood_token(&self, now: Instant) -> bool {
+        let mut guard = self.flood.lock().unwrap_or_else(|p| p.into_inner());
+        let (tokens, last) = &mut *guard;
+        let refill = (now.saturating_duration_since(*last).as_millis() as u64
+            * u64::from(FLOOD_EVENTS_PER_SEC)
+            / 1000) as u32;
+        if refill > 0 {
+            *tokens = (*tokens + refill).min(FLOOD_BURST);
+            *last +=
+                Duration::from_millis(u64::from(refill) * 1000 / u64::from(FLOOD_EVENTS_PER_SEC));
+        }
+        if *tokens == 0 {
+            return false;
+        }
+        *tokens -= 1;
+        true
+    }
+}
+
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// Collects events for assertions.
+    #[derive(Clone, Default)]
+    pub struct Recorder(pub Arc<Mutex<Vec<Event>>>);
+
+    impl EventSink for Recorder {
+        fn emit(&self, event: Event) -> bool {
+            self.0.lock().unwrap().push(event);
+            true
+        }
+    }
+
+    impl Recorder {
+        pub fn take(&self) -> Vec<Event> {
+            std::mem::take(&mut *self.0.lock().unwrap())
+        }
+    }
+
+    #[test]
+    fn a_flood_of_rejections_is_capped_and_counted() {
+        let rec = Recorder::default();
+        let events = Events::new(Box::new(rec.clone()));
+        let stats = Stats::default();
+        let src: SocketAddr = "198.18.0.9:1".parse().unwrap();
+        for _ in 0..1000 {
+            events.emit(Event::HandshakeRejected { source: src }, &stats);
+        }
+        events.emit(
+            Event::Disconnected {
+                public_key: [1; 32],
+            },
+            &stats,
+        );
+        let got = rec.take();
+        assert!(
+            got.len() <= FLOOD_BURST as usize + 2,
+            "{} events passed",
+            got.len()
+        );
+        assert_eq!(
+            got.last(),
+            Some(&Event::Disconnected {
+                public_key: [1; 32]
+            }),
+            "other kinds are never limited"
+        );
+        assert!(stats.snapshot().events_dropped >= 1000 - u64::from(FLOOD_BURST) - 1);
+    }
+}

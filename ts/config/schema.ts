@@ -1,0 +1,50 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { dataDir, defaultSocketPath, type PathEnv } from './paths.js';
+
+// The parsed config mirrors the TOML file, so its keys stay snake_case.
+// Every file path in it is absolute by the time a Config exists.
+
+export const TRUST_MODES = ['tofu', 'allow_list', 'allow_all'] as const;
+export type TrustMode = (typeof TRUST_MODES)[number];
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface PeerConfig {
+  address: string;
+  public_key: string;
+  label: string | null;
+}
+
+export interface Config {
+  node: { name: string };
+  security: { key_file: string };
+  interface: { name: string; mtu: number; mesh_ipv4_prefix: string; address: string | null };
+  transport: { listen_port: number; bind: string };
+  discovery: { enabled: boolean; port: number; interval_s: number };
+  trust: { mode: TrustMode; allow_list: string[]; store: string };
+  peers: PeerConfig[];
+  gateway: { enabled: boolean; nat_interface: string | null };
+  route: { internet_via_mesh: boolean };
+  rpc: { socket: string };
+  log: { level: LogLevel };
+}
+
+/** The config a file with no keys at all stands for; also the source of the known key names. */
+export function buildDefaults(pe: PathEnv, hostname: string = os.hostname()): Config {
+  const data = dataDir(pe);
+  return {
+    node: { name: hostname },
+    security: { key_file: path.join(data, 'node.key') },
+    interface: { name: 'pim0', mtu: 1420, mesh_ipv4_prefix: '10.77.0.0/16', address: null },
+    transport: { listen_port: 9100, bind: '0.0.0.0' },
+    discovery: { enabled: true, port: 9101, interval_s: 5 },
+    trust: { mode: 'tofu', allow_list: [], store: path.join(data, 'trust.json') },
+    peers: [],
+    gateway: { enabled: false, nat_interface: null },
+    route: { internet_via_mesh: false },
+    rpc: { socket: defaultSocketPath(pe) },
+    log: { level: 'info' },
+  };
+}
