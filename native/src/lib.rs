@@ -14,5 +14,11 @@ pub mod stats;
 #[cfg(test)]
 mod engine_tests;
 
+// The directory is napi/, but the module is not called `napi`: that name
+// must keep meaning the napi crate inside the code napi-derive generates.
 #[cfg(feature = "napi")]
-mod napi;
+#[macro_use]
+extern crate napi_derive;
+#[cfg(feature = "napi")]
+#[path = "napi/mod.rs"]
+mod bindings;

@@ -17,6 +17,13 @@ macro_rules! counters {
                 StatsSnapshot { $($name: self.$name.load(Ordering::Relaxed),)* }
             }
         }
+
+        impl StatsSnapshot {
+            /// Every counter by its field name, for the napi layer.
+            pub fn entries(&self) -> Vec<(&'static str, u64)> {
+                vec![$((stringify!($name), self.$name),)*]
+            }
+        }
     };
 }
 

@@ -1,1 +1,109 @@
+//! The only napi code: the `Engine` class TypeScript drives through
+//! ts/native/binding.ts. Calls are synchronous and bounded; packets never
+//! cross here. Errors carry the engine's stable code as `[code] message`.
 
+mod convert;
+mod events;
+
+use std::collections::HashMap;
+
+use napi::bindgen_prelude::*;
+
+use crate::engine::{Engine, EngineConfig};
+use crate::error::EngineError;
+use convert::{EngineEvent, EngineOptions, EngineSnapshot, PeerStatus};
+
+fn js_error(e: EngineError) -> Error {
+    Error::new(Status::GenericFailure, format!("[{}] {}", e.code(), e))
+}
+
+fn not_running() -> Error {
+    js_error(EngineError::State("the engine is not running".into()))
+}
+
+#[napi(js_name = "Engine")]
+pub struct JsEngine {
+    inner: Option<Engine>,
+}
+
+#[napi]
+impl JsEngine {
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        JsEngine { inner: None }
+    }
+
+    /// Creates the TUN device, binds UDP and starts the data-plane threads.
+    /// `on_event` receives engine events through a bounded queue.
+    #[napi]
+    pub fn start(
+        &mut self,
+        options: EngineOptions,
+        snapshot: EngineSnapshot,
+        on_event: Function<EngineEvent, ()>,
+    ) -> Result<()> {
+        if self.inner.is_some() {
+            return Err(js_error(EngineError::State(
+                "the engine is already running".into(),
+            )));
+        }
+        let config: EngineConfig = options.try_into().map_err(js_error)?;
+        let snapshot = snapshot.try_into().map_err(js_error)?;
+        let sink = events::JsSink::new(&on_event)?;
+        self.inner = Some(Engine::start(config, snapshot, Box::new(sink)).map_err(js_error)?);
+        Ok(())
+    }
+
+    /// Swaps in a new snapshot; sessions of unchanged peers are kept.
+    #[napi]
+    pub fn apply_snapshot(&self, snapshot: EngineSnapshot) -> Result<()> {
+        let engine = self.inner.as_ref().ok_or_else(not_running)?;
+        engine
+            .apply(snapshot.try_into().map_err(js_error)?)
+            .map_err(js_error)
+    }
+
+    /// Drops a peer and its sessions; false if the engine did not know it.
+    #[napi]
+    pub fn forget_peer(&self, public_key: String) -> Result<bool> {
+        let engine = self.inner.as_ref().ok_or_else(not_running)?;
+        Ok(engine.forget(&convert::public_key(&public_key).map_err(js_error)?))
+    }
+
+    /// Stops and joins every thread; the TUN device is removed.
+    #[napi]
+    pub fn stop(&mut self) {
+        self.inner = None;
+    }
+
+    #[napi(getter)]
+    pub fn running(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// The bound UDP port (useful when listen_port was 0).
+    #[napi]
+    pub fn local_port(&self) -> Result<u32> {
+        let engine = self.inner.as_ref().ok_or_else(not_running)?;
+        Ok(engine.local_addr().map_or(0, |a| u32::from(a.port())))
+    }
+
+    /// Every counter by name (see native/src/stats.rs).
+    #[napi]
+    pub fn stats(&self) -> Result<HashMap<String, f64>> {
+        let engine = self.inner.as_ref().ok_or_else(not_running)?;
+        Ok(engine
+            .stats()
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v as f64))
+            .collect())
+    }
+
+    #[napi]
+    pub fn peers(&self) -> Result<Vec<PeerStatus>> {
+        let engine = self.inner.as_ref().ok_or_else(not_running)?;
+        Ok(engine.peers().into_iter().map(PeerStatus::from).collect())
+    }
+}

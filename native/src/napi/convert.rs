@@ -1,0 +1,285 @@
+//! JavaScript shapes of the engine's inputs and outputs, and the checked
+//! conversions between them and the engine's own types.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use napi::bindgen_prelude::Buffer;
+
+use crate::engine::{EngineConfig, PeerReport, PeerState};
+use crate::error::EngineError;
+use crate::event::Event;
+use crate::snapshot::{NodeId, PeerSpec, PublicKey, Snapshot, TrustMode, TrustPolicy};
+
+#[napi(object)]
+pub struct EngineOptions {
+    /// The raw 32-byte X25519 private key.
+    pub private_key: Buffer,
+    pub tun_name: String,
+    pub mtu: u32,
+    pub bind_address: String,
+    pub listen_port: u32,
+}
+
+#[napi(object)]
+pub struct SnapshotPeer {
+    /// 64 lowercase hex.
+    pub public_key: String,
+    pub mesh_ip: String,
+    /// "ip:port", already resolved.
+    pub endpoint: Option<String>,
+    pub persistent: bool,
+}
+
+#[napi(object)]
+pub struct TrustPin {
+    pub endpoint: String,
+    pub node_id: String,
+}
+
+#[napi(object)]
+pub struct EngineSnapshot {
+    pub version: u32,
+    pub mesh_ip: String,
+    /// CIDR, e.g. "10.77.0.0/16".
+    pub mesh_prefix: String,
+    pub peers: Vec<SnapshotPeer>,
+    /// "tofu" | "allow_list" | "allow_all"
+    pub trust_mode: String,
+    pub allow_list: Vec<String>,
+    pub pins: Vec<TrustPin>,
+}
+
+#[napi(object)]
+pub struct EngineEvent {
+    /// connected | disconnected | handshake_timeout | endpoint_changed |
+    /// handshake_rejected | untrusted | mesh_ip_conflict | fault
+    pub kind: String,
+    pub public_key: Option<String>,
+    pub endpoint: Option<String>,
+    pub mesh_ip: Option<String>,
+    pub source: Option<String>,
+    pub message: Option<String>,
+}
+
+#[napi(object)]
+pub struct PeerStatus {
+    pub public_key: String,
+    pub mesh_ip: String,
+    pub endpoint: Option<String>,
+    /// active | connecting | failed
+    pub state: String,
+    pub configured: bool,
+    pub last_handshake_ms: Option<f64>,
+    pub last_received_ms: Option<f64>,
+    pub rtt_ms: Option<f64>,
+    pub rx_bytes: f64,
+    pub tx_bytes: f64,
+}
+
+fn bad(m: String) -> EngineError {
+    EngineError::InvalidSnapshot(m)
+}
+
+fn hex_bytes<const N: usize>(s: &str, what: &str) -> Result<[u8; N], EngineError> {
+    let valid = s.len() == 2 * N
+        && s.bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
+    if !valid {
+        return Err(bad(format!(
+            "{what} must be {} lowercase hex characters",
+            2 * N
+        )));
+    }
+    let mut out = [0u8; N];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16)
+            .map_err(|_| bad(format!("{what} is not hex")))?;
+    }
+    Ok(out)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn public_key(s: &str) -> Result<PublicKey, EngineError> {
+    hex_bytes::<32>(s, "public key")
+}
+
+fn ipv4(s: &str, what: &str) -> Result<Ipv4Addr, EngineError> {
+    s.parse()
+        .map_err(|_| bad(format!("{what} {s:?} is not an IPv4 address")))
+}
+
+fn endpoint(s: &str) -> Result<SocketAddr, EngineError> {
+    s.parse()
+        .map_err(|_| bad(format!("endpoint {s:?} is not ip:port")))
+}
+
+impl TryFrom<EngineOptions> for EngineConfig {
+    type Error = EngineError;
+
+    fn try_from(o: EngineOptions) -> Result<Self, EngineError> {
+        let private_key: [u8; 32] = o
+            .private_key
+            .as_ref()
+            .try_into()
+            .map_err(|_| bad("the private key must be 32 bytes".into()))?;
+        let port = u16::try_from(o.listen_port)
+            .map_err(|_| bad(format!("listen port {} is out of range", o.listen_port)))?;
+        let mtu =
+            u16::try_from(o.mtu).map_err(|_| bad(format!("MTU {} is out of range", o.mtu)))?;
+        let ip: IpAddr = IpAddr::V4(ipv4(&o.bind_address, "bind address")?);
+        Ok(EngineConfig {
+            private_key,
+            tun_name: o.tun_name,
+            mtu,
+            bind: SocketAddr::new(ip, port),
+        })
+    }
+}
+
+impl TryFrom<EngineSnapshot> for Snapshot {
+    type Error = EngineError;
+
+    fn try_from(s: EngineSnapshot) -> Result<Self, EngineError> {
+        let (net, len) = s
+            .mesh_prefix
+            .split_once('/')
+            .ok_or_else(|| bad(format!("mesh prefix {:?} is not a CIDR", s.mesh_prefix)))?;
+        let mode = match s.trust_mode.as_str() {
+            "tofu" => TrustMode::Tofu,
+            "allow_list" => TrustMode::AllowList,
+            "allow_all" => TrustMode::AllowAll,
+            other => return Err(bad(format!("unknown trust mode {other:?}"))),
+        };
+        let allowed: HashSet<NodeId> = s
+            .allow_list
+            .iter()
+            .map(|id| hex_bytes::<16>(id, "node_id"))
+            .collect::<Result<_, _>>()?;
+        let pins: HashMap<SocketAddr, NodeId> = s
+            .pins
+            .iter()
+            .map(|p| {
+                Ok((
+                    endpoint(&p.endpoint)?,
+                    hex_bytes::<16>(&p.node_id, "node_id")?,
+                ))
+            })
+            .collect::<Result<_, EngineError>>()?;
+        let peers = s
+            .peers
+            .iter()
+            .map(|p| {
+                Ok(PeerSpec {
+                    public_key: public_key(&p.public_key)?,
+                    mesh_ip: ipv4(&p.mesh_ip, "peer mesh IP")?,
+                    endpoint: p.endpoint.as_deref().map(endpoint).transpose()?,
+                    persistent: p.persistent,
+                })
+            })
+            .collect::<Result<_, EngineError>>()?;
+        Ok(Snapshot {
+            version: s.version,
+            mesh_ip: ipv4(&s.mesh_ip, "mesh IP")?,
+            mesh_prefix: ipv4(net, "mesh prefix")?,
+            mesh_prefix_len: len
+                .parse()
+                .map_err(|_| bad(format!("mesh prefix length {len:?} is not a number")))?,
+            peers,
+            trust: TrustPolicy {
+                mode,
+                allowed,
+                pins,
+            },
+        })
+    }
+}
+
+impl From<Event> for EngineEvent {
+    fn from(e: Event) -> Self {
+        let mut out = EngineEvent {
+            kind: String::new(),
+            public_key: None,
+            endpoint: None,
+            mesh_ip: None,
+            source: None,
+            message: None,
+        };
+        let kind = match e {
+            Event::Connected {
+                public_key,
+                endpoint,
+                mesh_ip,
+            } => {
+                out.public_key = Some(hex(&public_key));
+                out.endpoint = Some(endpoint.to_string());
+                out.mesh_ip = Some(mesh_ip.to_string());
+                "connected"
+            }
+            Event::Disconnected { public_key } => {
+                out.public_key = Some(hex(&public_key));
+                "disconnected"
+            }
+            Event::HandshakeTimeout { public_key } => {
+                out.public_key = Some(hex(&public_key));
+                "handshake_timeout"
+            }
+            Event::EndpointChanged {
+                public_key,
+                endpoint,
+            } => {
+                out.public_key = Some(hex(&public_key));
+                out.endpoint = Some(endpoint.to_string());
+                "endpoint_changed"
+            }
+            Event::HandshakeRejected { source } => {
+                out.source = Some(source.to_string());
+                "handshake_rejected"
+            }
+            Event::Untrusted { public_key, source } => {
+                out.public_key = Some(hex(&public_key));
+                out.source = Some(source.to_string());
+                "untrusted"
+            }
+            Event::MeshIpConflict {
+                public_key,
+                mesh_ip,
+            } => {
+                out.public_key = Some(hex(&public_key));
+                out.mesh_ip = Some(mesh_ip.to_string());
+                "mesh_ip_conflict"
+            }
+            Event::Fault { message } => {
+                out.message = Some(message);
+                "fault"
+            }
+        };
+        out.kind = kind.to_string();
+        out
+    }
+}
+
+impl From<PeerReport> for PeerStatus {
+    fn from(r: PeerReport) -> Self {
+        PeerStatus {
+            public_key: hex(&r.public_key),
+            mesh_ip: r.mesh_ip.to_string(),
+            endpoint: r.endpoint.map(|e| e.to_string()),
+            state: match r.state {
+                PeerState::Active => "active",
+                PeerState::Connecting => "connecting",
+                PeerState::Failed => "failed",
+            }
+            .to_string(),
+            configured: r.configured,
+            last_handshake_ms: r.last_handshake_ms.map(|v| v as f64),
+            last_received_ms: r.last_received_ms.map(|v| v as f64),
+            rtt_ms: r.rtt_ms,
+            rx_bytes: r.rx_bytes as f64,
+            tx_bytes: r.tx_bytes as f64,
+        }
+    }
+}
