@@ -1,0 +1,28 @@
+// Which settings differ between two configs, as TOML paths; arrays (peers,
+// allow_list) compare whole. Reload uses it to tell what needs a restart.
+
+import { isDeepStrictEqual } from 'node:util';
+import type { Config } from './schema.js';
+
+export function changedPaths(a: Config, b: Config): string[] {
+  const out: string[] = [];
+  for (const section of Object.keys(a) as (keyof Config)[]) {
+    const x = a[section];
+    const y = b[section];
+    if (Array.isArray(x)) {
+      if (!isDeepStrictEqual(x, y)) out.push(section);
+      continue;
+    }
+    for (const key of Object.keys(x)) {
+      if (!isDeepStrictEqual((x as Record<string, unknown>)[key], (y as Record<string, unknown>)[key])) out.push(`${section}.${key}`);
+    }
+  }
+  return out;
+}
+
+/** Settings the running daemon cannot change: they shape the interface, socket or identity. */
+const RESTART_PREFIXES = ['security.', 'interface.', 'transport.', 'rpc.', 'discovery.', 'gateway.', 'route.'];
+
+export function requiringRestart(paths: readonly string[]): string[] {
+  return paths.filter((p) => RESTART_PREFIXES.some((prefix) => p.startsWith(prefix)));
+}

@@ -1,0 +1,216 @@
+// The daemon's lifecycle: load config and identity, claim the control socket
+// (refusing if another daemon owns it), start the engine with the compiled
+// snapshot, serve status, reload on demand, and stop cleanly.
+
+import type pino from 'pino';
+import { changedPaths, requiringRestart } from '../config/diff.js';
+import { loadConfig } from '../config/load.js';
+import type { PathEnv } from '../config/paths.js';
+import type { Config } from '../config/schema.js';
+import { describeError } from '../errors.js';
+import { loadIdentity, type Identity } from '../identity/identity.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import type { Engine, EngineSnapshot } from '../native/engine.js';
+import { PairFailures } from '../peers/failures.js';
+import { peerViews, type PeerView } from '../peers/view.js';
+import { RpcServer } from '../rpc/server.js';
+import { peerSummary, type StatusView } from '../rpc/wire.js';
+import { buildMethods } from '../rpc/methods/index.js';
+import { VERSION } from '../version.js';
+import { handleEngineEvent } from './engine-events.js';
+import { resolveEndpoints } from './resolve.js';
+import { compileSnapshot, meshAddressing, type MeshAddressing } from './snapshot.js';
+
+export const RPC_FEATURES = ['status', 'peers.list', 'daemon.stop'] as const;
+
+export interface DaemonOptions {
+  configPath: string;
+  pathEnv: PathEnv;
+  engine: Engine;
+  logDestination?: pino.DestinationStream;
+  /** Called once the daemon has stopped on its own (fault, daemon.stop). */
+  onStopped?: (exitCode: number) => void;
+}
+
+export interface ReloadResult {
+  applied: boolean;
+  requiresRestart: string[];
+  error?: string;
+}
+
+export class Daemon {
+  private server: RpcServer | undefined;
+  private snapshotVersion = 0;
+  private stopping: Promise<void> | undefined;
+  readonly failures = new PairFailures();
+  readonly startedAt = new Date();
+
+  private constructor(
+    private config: Config,
+    readonly configPath: string,
+    readonly identity: Identity,
+    readonly addressing: MeshAddressing,
+    readonly engine: Engine,
+    readonly logger: Logger,
+    private readonly opts: DaemonOptions,
+  ) {}
+
+  static async start(opts: DaemonOptions): Promise<Daemon> {
+    const { config } = await loadConfig(opts.configPath, opts.pathEnv);
+    const logger = createLogger(config.log.level, opts.logDestination);
+    const identity = loadIdentity(config.security.key_file);
+    if (identity.created) logger.info({ event: 'key_created', path: config.security.key_file }, 'created a new identity key');
+    const d = new Daemon(config, opts.configPath, identity, meshAddressing(config, identity), opts.engine, logger, opts);
+    d.server = await RpcServer.listen({
+      path: config.rpc.socket,
+      methods: buildMethods(d),
+      daemonVersion: VERSION,
+      features: RPC_FEATURES,
+      logger: (level, message, fields) => logger[level]({ event: 'rpc', ...fields }, message),
+    });
+    try {
+      const snapshot = await d.compile();
+      opts.engine.start(
+        { privateKey: identity.privateKey, tunName: config.interface.name, mtu: config.interface.mtu, bindAddress: config.transport.bind, listenPort: config.transport.listen_port },
+        snapshot,
+        (e) => d.onEngineEvent(e),
+      );
+    } catch (err) {
+      await d.server.close();
+      throw err;
+    }
+    if (config.trust.mode === 'allow_all') {
+      logger.warn({ event: 'trust_allow_all' }, 'trust mode allow_all: every peer is trusted; use this only on closed networks');
+    }
+    logger.info(
+      { event: 'daemon_started', node_id: identity.nodeId, mesh_ip: d.addressing.meshIp, interface: config.interface.name, udp_port: opts.engine.localPort(), version: VERSION },
+      `pim-daemon ${VERSION} up: ${d.addressing.meshIp} on ${config.interface.name}, UDP ${opts.engine.localPort()}`,
+    );
+    d.publish('status', { kind: 'interface_up', detail: { name: config.interface.name } });
+    return d;
+  }
+
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  private async compile(): Promise<EngineSnapshot> {
+    const { endpoints, failures } = await resolveEndpoints(this.config.peers);
+    for (const f of failures) {
+      this.logger.warn({ event: 'peer_unresolved', address: f.address }, `cannot resolve static peer ${f.address}: ${f.message}; waiting for it to dial in`);
+    }
+    const compiled = compileSnapshot(this.config, this.identity, this.addressing, endpoints, ++this.snapshotVersion);
+    for (const p of compiled.problems) this.logger.error({ event: 'peer_skipped' }, p.message);
+    return compiled.snapshot;
+  }
+
+  private onEngineEvent(e: Parameters<typeof handleEngineEvent>[0]): void {
+    handleEngineEvent(e, {
+      logger: this.logger,
+      failures: this.failures,
+      peerAt: (source) => this.engine.peers().find((p) => p.endpoint === source)?.publicKey,
+      publishPeerEvent: (kind, peer, reason) => {
+        const view = peer.publicKey === undefined ? undefined : this.peers().find((v) => v.publicKey === peer.publicKey);
+        const summary = view ? peerSummary(view) : { endpoint: peer.endpoint ?? null, x25519_pubkey: peer.publicKey ?? null };
+        this.publish('peers', { kind, peer: summary, ...(reason === undefined ? {} : { reason }) });
+      },
+      fatal: (message) => {
+        this.logger.fatal({ event: 'engine_fault' }, `the data plane failed: ${message}; stopping`);
+        void this.stop().then(() => this.opts.onStopped?.(1));
+      },
+    });
+  }
+
+  publish(topic: 'status' | 'peers', params: Record<string, unknown>): void {
+    this.server?.events.publish(topic, { ...params, at: new Date().toISOString() });
+  }
+
+  peers(): PeerView[] {
+    return peerViews(this.engine.peers(), this.config, this.failures.all);
+  }
+
+  status(): StatusView {
+    const counters = this.engine.stats();
+    const drops: Record<string, number> = {};
+    for (const [name, value] of Object.entries(counters)) {
+      if (name.startsWith('drop_')) drops[name.slice('drop_'.length)] = value;
+    }
+    const peers = this.peers();
+    const n = (k: string): number => counters[k] ?? 0;
+    return {
+      node: this.config.node.name,
+      nodeId: this.identity.nodeId,
+      shortId: this.identity.shortId,
+      publicKey: this.identity.publicKeyHex,
+      meshIp: this.addressing.meshIp,
+      interface: { name: this.config.interface.name, up: this.stopping === undefined, mtu: this.config.interface.mtu },
+      role: ['node'],
+      udpPort: this.engine.localPort(),
+      trustMode: this.config.trust.mode,
+      peers,
+      routes: { active: peers.filter((p) => p.state === 'active').length, selectedGateway: null },
+      stats: {
+        // Relaying arrives with multi-hop routing; until then nothing is forwarded.
+        forwardedBytes: 0,
+        forwardedPackets: 0,
+        dropped: Object.values(drops).reduce((a, b) => a + b, 0),
+        congestionDrops: n('drop_queue_full'),
+        drops,
+        txBytes: n('tx_bytes'),
+        rxBytes: n('rx_bytes'),
+        txPackets: n('tx_packets'),
+        rxPackets: n('rx_packets'),
+      },
+      uptimeS: Math.floor((Date.now() - this.startedAt.getTime()) / 1000),
+      routeOn: false,
+      killSwitch: false,
+      startedAt: this.startedAt,
+    };
+  }
+
+  /** SIGHUP: validate the file again and apply what can change live; keep the old config if invalid. */
+  async reload(): Promise<ReloadResult> {
+    let next: Config;
+    try {
+      next = (await loadConfig(this.configPath, this.opts.pathEnv)).config;
+    } catch (err) {
+      const error = describeError(err);
+      this.logger.error({ event: 'reload_failed', reason: error }, `reload refused, keeping the running config: ${error}`);
+      return { applied: false, requiresRestart: [], error };
+    }
+    const changed = changedPaths(this.config, next);
+    const requiresRestart = requiringRestart(changed);
+    const previous = this.config;
+    this.config = { ...next, ...Object.fromEntries(RESTART_SECTIONS.map((s) => [s, previous[s]])) } as Config;
+    this.logger.level = this.config.log.level;
+    try {
+      this.engine.applySnapshot(await this.compile());
+    } catch (err) {
+      this.config = previous;
+      const error = describeError(err);
+      this.logger.error({ event: 'reload_failed', reason: error }, `reload refused, keeping the running config: ${error}`);
+      return { applied: false, requiresRestart: [], error };
+    }
+    this.logger.info({ event: 'reloaded', changed, requires_restart: requiresRestart }, `config reloaded (${changed.length} changes${requiresRestart.length ? `, ${requiresRestart.join(', ')} need a restart` : ''})`);
+    return { applied: true, requiresRestart };
+  }
+
+  /** Stops the engine (TUN removed), closes the socket. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.publish('status', { kind: 'interface_down', detail: { name: this.config.interface.name } });
+      this.engine.stop();
+      await this.server?.close();
+      this.logger.info({ event: 'daemon_stopped' }, 'pim-daemon stopped');
+    })();
+    return this.stopping;
+  }
+
+  /** daemon.stop over RPC: answer first, then stop. */
+  requestStop(): void {
+    setImmediate(() => void this.stop().then(() => this.opts.onStopped?.(0)));
+  }
+}
+
+/** Sections whose running values stay until a restart (see config/diff.ts). */
+const RESTART_SECTIONS = ['security', 'interface', 'transport', 'rpc', 'discovery', 'gateway', 'route'] as const;

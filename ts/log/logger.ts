@@ -1,0 +1,24 @@
+// Structured JSON-line logs (pino). Fields come from a fixed vocabulary so
+// tests and log tools can parse them: `event` (what happened, snake_case),
+// `peer_id` (node_id), `endpoint`, `reason`, `err`. Key material is redacted
+// by construction, whatever a call site passes.
+
+import pino from 'pino';
+import type { LogLevel } from '../config/schema.js';
+
+export type Logger = pino.Logger;
+
+const REDACT = ['private_key', 'privateKey', '*.private_key', '*.privateKey', 'key', '*.key'];
+
+export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination({ sync: true })): Logger {
+  return pino(
+    {
+      level,
+      base: { source: 'pim-daemon' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,70 @@
+// The one typed boundary between the control plane and the Rust data plane.
+// Everything in ts/ depends on this interface; only binding.ts loads the
+// addon, and fake-engine.ts stands in for it in tests that need no root.
+
+export interface EngineOptions {
+  /** Raw 32-byte X25519 private key. */
+  privateKey: Buffer;
+  tunName: string;
+  mtu: number;
+  bindAddress: string;
+  listenPort: number;
+}
+
+export interface SnapshotPeer {
+  publicKey: string;
+  meshIp: string;
+  /** Resolved "ip:port", or undefined when only the peer can dial us. */
+  endpoint?: string;
+  /** Keep a session up: handshake at start and redial when down. */
+  persistent: boolean;
+}
+
+export interface EngineSnapshot {
+  version: number;
+  meshIp: string;
+  meshPrefix: string;
+  peers: SnapshotPeer[];
+  trustMode: 'tofu' | 'allow_list' | 'allow_all';
+  allowList: string[];
+  pins: { endpoint: string; nodeId: string }[];
+}
+
+export type EngineEvent =
+  | { kind: 'connected'; publicKey: string; endpoint: string; meshIp: string }
+  | { kind: 'disconnected'; publicKey: string }
+  | { kind: 'handshake_timeout'; publicKey: string }
+  | { kind: 'endpoint_changed'; publicKey: string; endpoint: string }
+  | { kind: 'handshake_rejected'; source: string }
+  | { kind: 'untrusted'; publicKey: string; source: string }
+  | { kind: 'mesh_ip_conflict'; publicKey: string; meshIp: string }
+  | { kind: 'fault'; message: string };
+
+export type PeerState = 'active' | 'connecting' | 'failed';
+
+export interface PeerStatus {
+  publicKey: string;
+  meshIp: string;
+  endpoint?: string;
+  state: PeerState;
+  /** Listed in the snapshot (a static peer); otherwise it dialled in. */
+  configured: boolean;
+  lastHandshakeMs?: number;
+  lastReceivedMs?: number;
+  rttMs?: number;
+  rxBytes: number;
+  txBytes: number;
+}
+
+export interface Engine {
+  /** Creates the TUN device, binds UDP, starts the data-plane threads. */
+  start(options: EngineOptions, snapshot: EngineSnapshot, onEvent: (event: EngineEvent) => void): void;
+  applySnapshot(snapshot: EngineSnapshot): void;
+  forgetPeer(publicKey: string): boolean;
+  /** Joins every data-plane thread and removes the TUN device. */
+  stop(): void;
+  localPort(): number;
+  /** Every engine counter by name (native/src/stats.rs). */
+  stats(): Record<string, number>;
+  peers(): PeerStatus[];
+}
