@@ -48,8 +48,8 @@ pub trait EventSink: Send + Sync {
     fn emit(&self, event: Event) -> bool;
 }
 
-/// Rate limit for events an attacker can trigger at will (rejected and
-/// untrusted handshakes): a token bucket shared by both kinds.
+/// Rate limit for events an attacker can trigger at will (rejected,
+/// untrusted and mesh-IP-conflicting handshakes): one shared token bucket.
 const FLOOD_EVENTS_PER_SEC: u32 = 5;
 const FLOOD_BURST: u32 = 10;
 
@@ -69,7 +69,9 @@ impl Events {
     pub fn emit(&self, event: Event, stats: &Stats) {
         let floodable = matches!(
             event,
-            Event::HandshakeRejected { .. } | Event::Untrusted { .. }
+            Event::HandshakeRejected { .. }
+                | Event::Untrusted { .. }
+                | Event::MeshIpConflict { .. }
         );
         if floodable && !self.take_flood_token(Instant::now()) {
             Stats::inc(&stats.events_dropped);

@@ -52,8 +52,9 @@ counters!(
     drop_expired,
     drop_source_mismatch,
     drop_not_for_us,
-    // outbound drops (packets from the TUN)
+    // a packet that is not IPv4: read from the TUN, or decrypted from a peer
     drop_not_ipv4,
+    // outbound drops (packets from the TUN)
     drop_no_route,
     drop_no_endpoint,
     drop_queue_full,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::event::Event;
+use crate::proto::session::SealError;
 use crate::proto::tai64n::Tai64N;
 use crate::proto::timers::HANDSHAKE_JITTER_MAX_MS;
 use crate::proto::tunnel::{Actions, InitiationContext, TunnelEvent};
@@ -19,8 +20,9 @@ pub fn run(ctx: &Context, peer: &Arc<Peer>, actions: Actions, scratch: &mut [u8]
     if !actions.retired.is_empty() {
         ctx.registry_mut().release(&actions.retired);
     }
-    if actions.overflowed {
-        Stats::inc(&ctx.stats.drop_queue_full);
+    Stats::add(&ctx.stats.drop_queue_full, actions.dropped_queued as u64);
+    if actions.installed {
+        Stats::inc(&ctx.stats.handshakes_completed);
     }
     report(ctx, peer, &actions.events);
     if actions.initiate {
@@ -55,8 +57,11 @@ pub fn seal_and_send(
             }
             true
         }
-        Err(_) => {
-            Stats::inc(&ctx.stats.drop_expired);
+        Err(e) => {
+            Stats::inc(match e {
+                SealError::Expired => &ctx.stats.drop_expired,
+                SealError::BufferTooSmall => &ctx.stats.drop_oversized,
+            });
             false
         }
     }
@@ -109,14 +114,11 @@ fn report(ctx: &Context, peer: &Peer, events: &[TunnelEvent]) {
     let public_key = peer.public_key;
     for e in events {
         let event = match (e, endpoint) {
-            (TunnelEvent::Connected, Some(endpoint)) => {
-                Stats::inc(&ctx.stats.handshakes_completed);
-                Event::Connected {
-                    public_key,
-                    endpoint,
-                    mesh_ip,
-                }
-            }
+            (TunnelEvent::Connected, Some(endpoint)) => Event::Connected {
+                public_key,
+                endpoint,
+                mesh_ip,
+            },
             (TunnelEvent::EndpointChanged, Some(endpoint)) => Event::EndpointChanged {
                 public_key,
                 endpoint,

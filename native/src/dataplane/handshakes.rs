@@ -39,6 +39,16 @@ pub fn on_initiation(
         }
     };
     let key = received.remote_public;
+    // A replay of a known peer's initiation stops here, before it can cost
+    // policy work or raise events.
+    let known = ctx.registry().by_key(&key);
+    if known
+        .as_ref()
+        .is_some_and(|p| !p.lock().initiation_is_fresh(received.timestamp))
+    {
+        Stats::inc(&ctx.stats.drop_handshake_replay);
+        return;
+    }
     if ctx.trust().decide(&node_id(&key), &src) == Verdict::Untrusted {
         Stats::inc(&ctx.stats.drop_untrusted);
         ctx.emit(Event::Untrusted {
@@ -55,8 +65,7 @@ pub fn on_initiation(
         });
         return;
     }
-    let existing = ctx.registry().by_key(&key);
-    let peer = match existing {
+    let peer = match known {
         Some(p) => p,
         None => {
             let mut reg = ctx.registry_mut();

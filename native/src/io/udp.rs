@@ -13,18 +13,29 @@ pub fn bind(addr: SocketAddr) -> Result<UdpSocket, EngineError> {
         .map_err(|e| EngineError::UdpBind(format!("cannot bind UDP {addr}: {e}")))?;
     sock.set_nonblocking(true)
         .map_err(|e| EngineError::UdpBind(format!("cannot make UDP {addr} non-blocking: {e}")))?;
-    for opt in [libc::SO_RCVBUF, libc::SO_SNDBUF] {
-        // Best effort: the kernel caps this at net.core.*mem_max for non-root.
-        // SAFETY: passes a pointer to a live c_int of the stated size.
-        unsafe {
-            libc::setsockopt(
-                sock.as_raw_fd(),
-                libc::SOL_SOCKET,
-                opt,
-                (&SOCKET_BUFFER_BYTES as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
+    // The FORCE variants pass net.core.*mem_max (they need CAP_NET_ADMIN,
+    // which the daemon has); without it the capped plain option still helps.
+    for (forced, plain) in [
+        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+    ] {
+        if !set_buffer(&sock, forced) {
+            set_buffer(&sock, plain);
+        }
     }
     Ok(sock)
+}
+
+fn set_buffer(sock: &UdpSocket, opt: libc::c_int) -> bool {
+    // SAFETY: passes a pointer to a live c_int of the stated size.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            opt,
+            (&SOCKET_BUFFER_BYTES as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    rc == 0
 }

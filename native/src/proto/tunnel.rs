@@ -59,8 +59,10 @@ pub struct Actions {
     pub initiate: bool,
     pub retired: Vec<u32>,
     pub events: Vec<TunnelEvent>,
-    /// A held packet was dropped to keep the queue bounded.
-    pub overflowed: bool,
+    /// Held packets dropped: to keep the queue bounded, or because the handshake failed.
+    pub dropped_queued: usize,
+    /// A session was installed (a handshake completed or was confirmed).
+    pub installed: bool,
 }
 
 impl Actions {
@@ -70,7 +72,8 @@ impl Actions {
             && !self.initiate
             && self.retired.is_empty()
             && self.events.is_empty()
-            && !self.overflowed
+            && self.dropped_queued == 0
+            && !self.installed
     }
 }
 
@@ -187,7 +190,7 @@ impl Tunnel {
         }
         if self.queue.len() == MAX_QUEUED_PACKETS {
             self.queue.pop_front();
-            actions.overflowed = true;
+            actions.dropped_queued += 1;
         }
         self.queue.push_back(packet.to_vec());
         if self.may_initiate(now) {
@@ -285,6 +288,12 @@ impl Tunnel {
         Ok(actions)
     }
 
+    /// Whether an initiation stamped `timestamp` is newer than every one
+    /// accepted so far (checked before any other work on a known peer).
+    pub fn initiation_is_fresh(&self, timestamp: Tai64N) -> bool {
+        self.last_init_timestamp.is_none_or(|last| timestamp > last)
+    }
+
     /// Message 1 from this peer, already authenticated by Noise. Writes the
     /// response into `out`; the new session waits in `next`.
     pub fn accept_initiation(
@@ -296,16 +305,16 @@ impl Tunnel {
         now: Instant,
         out: &mut [u8; RESP_LEN],
     ) -> Result<Actions, InitiationRejected> {
-        if self
-            .last_init_timestamp
-            .is_some_and(|last| received.timestamp <= last)
-        {
+        if !self.initiation_is_fresh(received.timestamp) {
             return Err(InitiationRejected::Replay);
         }
         self.last_init_timestamp = Some(received.timestamp);
         let mut actions = Actions::default();
         self.mesh_ip = received.mesh_ip;
         if self.endpoint != Some(src) {
+            if self.endpoint.is_some() {
+                actions.events.push(TunnelEvent::EndpointChanged);
+            }
             self.endpoint = Some(src);
         }
         let session = received.respond(local_index, own_mesh_ip, now, out);
@@ -356,6 +365,7 @@ impl Tunnel {
         self.current = Some(session);
         self.last_handshake = Some(now);
         self.failed = false;
+        actions.installed = true;
         if !self.connected {
             self.connected = true;
             actions.events.push(TunnelEvent::Connected);
@@ -386,8 +396,10 @@ impl Tunnel {
             if now.saturating_duration_since(p.attempt_started) >= HANDSHAKE_BUDGET {
                 let p = self.pending.take().expect("checked above");
                 actions.retired.push(p.initiation.local_index);
+                actions.dropped_queued += self.queue.len();
                 self.queue.clear();
-                if !self.failed {
+                // A failed rekey is not a failed pairing while the old session still works.
+                if !self.failed && !self.connected {
                     self.failed = true;
                     actions.events.push(TunnelEvent::HandshakeTimeout);
                 }

@@ -386,3 +386,34 @@ fn a_response_nobody_asked_for_is_not_pending() {
         CompleteError::NotPending
     );
 }
+
+#[test]
+fn a_failed_rekey_on_a_working_session_is_not_a_pairing_failure() {
+    let (mut a, mut b) = pair();
+    let t0 = Instant::now();
+    connect(&mut a, &mut b, t0);
+    let t = t0 + REKEY_AFTER_TIME;
+    let index = a.tunnel.indices()[0];
+    a.tunnel.after_inbound(index, b.addr, t);
+    a.initiate(t);
+    let later = t + HANDSHAKE_BUDGET;
+    a.tunnel.after_inbound(index, b.addr, later);
+    let actions = a.tunnel.tick(later);
+    assert!(!actions.events.contains(&TunnelEvent::HandshakeTimeout));
+    assert!(!a.tunnel.has_failed());
+    assert!(a.tunnel.sending_session(later).is_some());
+}
+
+#[test]
+fn packets_held_for_a_handshake_that_times_out_are_counted() {
+    let (mut a, _b) = pair();
+    let t0 = Instant::now();
+    let mut actions = Actions::default();
+    for i in 0..5u8 {
+        a.tunnel.outbound(&[i], t0, &mut actions);
+    }
+    a.initiate(t0);
+    let timed_out = a.tunnel.tick(t0 + HANDSHAKE_BUDGET);
+    assert_eq!(timed_out.dropped_queued, 5);
+    assert_eq!(timed_out.events, vec![TunnelEvent::HandshakeTimeout]);
+}
