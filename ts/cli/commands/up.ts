@@ -1,0 +1,71 @@
+// `pim up` runs the daemon in this process; `pim up -d` starts it detached,
+// logging to <data dir>/pim-daemon.log, and returns once its socket answers.
+
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { dataDir } from '../../config/paths.js';
+import { runDaemon } from '../../daemon/run.js';
+import { PimError } from '../../errors.js';
+import { RpcClient } from '../../rpc/client.js';
+import { hasFlag, stringFlag } from '../args.js';
+import { cliContext, configPath, socketPath, type CliContext } from '../context.js';
+import type { Command } from './command.js';
+
+const START_TIMEOUT_MS = 20_000;
+
+export const up: Command = {
+  name: 'up',
+  summary: 'start the daemon (foreground; -d detaches once the control socket answers)',
+  usage: 'pim up [-c FILE] [-d]',
+  flags: { config: { short: 'c', value: true }, detach: { short: 'd' } },
+  async run(args) {
+    const ctx = cliContext(stringFlag(args, 'config'));
+    if (!hasFlag(args, 'detach')) {
+      await runDaemon(configPath(ctx), ctx.pathEnv, 'pim');
+      return new Promise<never>(() => undefined); // the daemon exits the process
+    }
+    return startDetached(ctx);
+  },
+};
+
+async function startDetached(ctx: CliContext): Promise<number> {
+  const file = configPath(ctx);
+  const socket = await socketPath(ctx);
+  const logPath = path.join(dataDir(ctx.pathEnv), 'pim-daemon.log');
+  await fs.promises.mkdir(path.dirname(logPath), { recursive: true, mode: 0o700 });
+  const log = fs.openSync(logPath, 'a', 0o600);
+  const daemonMain = path.join(__dirname, '..', '..', 'main.js');
+  const child = spawn(process.execPath, [daemonMain, '-c', file], { detached: true, stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? 1));
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exited !== null) {
+      throw new PimError('engine_failed', `the daemon exited during start (code ${exited}): ${lastLine(logPath)}`, { hint: `see ${logPath}` });
+    }
+    try {
+      const client = await RpcClient.connect(socket, { client: 'pim-cli', timeoutMs: 1000 });
+      await client.close();
+      child.unref();
+      process.stdout.write(`pim: daemon started (pid ${child.pid}); logs in ${logPath}\n`);
+      return 0;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  child.kill('SIGTERM');
+  throw new PimError('engine_failed', `the daemon did not answer on ${socket} within ${START_TIMEOUT_MS / 1000} s`, { hint: `see ${logPath}` });
+}
+
+/** The daemon's own words about why it stopped: its last stderr or log line. */
+function lastLine(logPath: string): string {
+  const lines = fs.readFileSync(logPath, 'utf8').trimEnd().split('\n');
+  const last = lines[lines.length - 1] ?? '';
+  try {
+    return (JSON.parse(last) as { msg?: string }).msg ?? last;
+  } catch {
+    return last;
+  }
+}

@@ -1,0 +1,47 @@
+// What every command needs to find its daemon: the config file (-c, else
+// $PIM_CONFIG, else the default path) and, from it, the control socket.
+
+import * as fs from 'node:fs';
+import { loadConfig } from '../config/load.js';
+import { currentPathEnv, defaultConfigPath, defaultSocketPath, type PathEnv } from '../config/paths.js';
+import { RpcClient } from '../rpc/client.js';
+import { VERSION } from '../version.js';
+
+export interface CliContext {
+  pathEnv: PathEnv;
+  /** -c FILE, or undefined when not given. */
+  configFlag: string | undefined;
+}
+
+export function cliContext(configFlag: string | undefined): CliContext {
+  return { pathEnv: currentPathEnv(), configFlag };
+}
+
+export function configPath(ctx: CliContext): string {
+  return ctx.configFlag ?? defaultConfigPath(ctx.pathEnv);
+}
+
+/** The socket the daemon for this config listens on. */
+export async function socketPath(ctx: CliContext): Promise<string> {
+  const file = configPath(ctx);
+  // Without an explicit -c, a missing default config just means default paths.
+  if (ctx.configFlag === undefined && !fs.existsSync(file)) return defaultSocketPath(ctx.pathEnv);
+  return (await loadConfig(file, ctx.pathEnv)).config.rpc.socket;
+}
+
+export async function connect(ctx: CliContext): Promise<RpcClient> {
+  return RpcClient.connect(await socketPath(ctx), { client: `pim-cli/${VERSION}` });
+}
+
+export async function withClient<T>(ctx: CliContext, f: (c: RpcClient) => Promise<T>): Promise<T> {
+  const client = await connect(ctx);
+  try {
+    return await f(client);
+  } finally {
+    await client.close();
+  }
+}
+
+export function printJson(doc: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ schema_version: 1, ...doc }, null, 2)}\n`);
+}

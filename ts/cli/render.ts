@@ -1,0 +1,58 @@
+// Human output of `pim status` and `pim peers`, from the wire JSON the
+// daemon sends (the CLI knows nothing else of the daemon).
+
+import { formatAge, formatBytes, formatDuration, formatLatency, renderTable } from './format.js';
+
+type Json = Record<string, unknown>;
+
+const str = (v: unknown): string => (v === null || v === undefined ? '-' : String(v));
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+const ageOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+export function peerStateText(p: Json): string {
+  return p.last_error ? `${str(p.state)} (${str(p.last_error)})` : str(p.state);
+}
+
+export function renderPeers(peers: readonly Json[]): string {
+  if (peers.length === 0) return 'no peers yet (add one with `pim peers add`, or let one dial in)';
+  const rows = peers.map((p) => [
+    str(p.node_id_short),
+    str(p.label),
+    str(p.mesh_ip),
+    str(p.endpoint),
+    peerStateText(p),
+    p.path === 'direct' ? 'direct' : str(p.path),
+    formatAge(ageOrNull(p.last_handshake_s)),
+    formatBytes(num(p.rx_bytes)),
+    formatBytes(num(p.tx_bytes)),
+    formatLatency(typeof p.latency_ms === 'number' ? p.latency_ms : null),
+  ]);
+  return renderTable(['SHORT ID', 'LABEL', 'MESH IP', 'ENDPOINT', 'STATE', 'PATH', 'HANDSHAKE', 'RX', 'TX', 'LATENCY'], rows);
+}
+
+export function renderStatus(s: Json): string {
+  const iface = (s.interface ?? {}) as Json;
+  const udp = (((s.transport ?? {}) as Json).udp ?? {}) as Json;
+  const peers = (s.peers ?? []) as Json[];
+  const count = (state: string): number => peers.filter((p) => p.state === state).length;
+  const lines: string[] = [];
+  if (s.kill_switch === true) {
+    lines.push('BLOCKING INTERNET: routing via the mesh is on and no gateway is reachable (`pim route off` restores normal routing)');
+  }
+  lines.push(`pim node ${str(s.node)} (${str(s.node_id_short)})`);
+  const rows: [string, string][] = [
+    ['node_id', str(s.node_id)],
+    ['public key', str(s.x25519_pubkey)],
+    ['mesh IP', str(s.mesh_ip)],
+    ['interface', `${str(iface.name)} (${iface.up === true ? 'up' : 'down'}, mtu ${str(iface.mtu)})`],
+    ['UDP port', str(udp.port)],
+    ['trust mode', str(((s.trust ?? {}) as Json).mode)],
+    ['role', Array.isArray(s.role) ? s.role.join(', ') : '-'],
+    ['routing', s.route_on === true ? 'internet via mesh' : 'direct (mesh only)'],
+    ['peers', `${count('active')} active, ${count('connecting')} connecting, ${count('failed')} failed`],
+    ['uptime', formatDuration(num(s.uptime_s))],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v}`);
+  return lines.join('\n');
+}
