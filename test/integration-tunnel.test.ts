@@ -97,3 +97,15 @@ labTest('a second daemon for the same socket refuses to start and the first keep
   const status = (await rpcCall(a, 'status')) as { node: string };
   t.is(status.node, 'alpha');
 });
+
+labTest('without CAP_NET_ADMIN the daemon exits 1 with one clear line and leaves no socket', async (t, lab) => {
+  const node = await lab.addNode('nocap');
+  const m = await prepareNode(lab, node, { label: 'nocap' });
+  writeConfig(m, [], { label: 'nocap', listenPort: 0 });
+  const proc = lab.spawn(node, 'setpriv', ['--bounding-set=-net_admin', '--inh-caps=-net_admin', process.execPath, require.resolve('../ts/main.js'), '-c', m.configPath]);
+  const exit = await proc.waitExit(10_000);
+  t.is(exit.code, 1);
+  t.regex(proc.output(), /^pim-daemon: cannot create TUN device pim0: .*CAP_NET_ADMIN/m);
+  t.notRegex(proc.output(), /\n\s+at /, 'no stack trace');
+  t.false(fs.existsSync(m.socketPath), 'the control socket was removed');
+});
