@@ -2,20 +2,21 @@
 //! threads, swap in new snapshots, report peers and counters, and stop
 //! (joining every thread) — the whole surface the napi layer exposes.
 
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use crate::dataplane::context::Context;
+use crate::clock::SystemClock;
+use crate::dataplane::context::{Context, EngineIo};
 use crate::dataplane::registry::Peer;
 use crate::dataplane::{inbound, outbound, timer};
 use crate::error::EngineError;
 use crate::event::{EventSink, Events};
 use crate::io::tun::LinuxTun;
+use crate::io::udp;
 use crate::io::waker::Waker;
-use crate::io::{udp, TunIo};
 use crate::proto::handshake::StaticKeys;
 use crate::proto::tunnel::Tunnel;
 use crate::snapshot::{PublicKey, Snapshot};
@@ -70,28 +71,25 @@ impl Engine {
             snapshot.mesh_prefix_len,
             config.mtu,
         )?;
-        Self::start_with_io(keys, Box::new(tun), udp, snapshot, sink)
+        let io = EngineIo {
+            tun: Box::new(tun),
+            udp,
+            clock: Arc::new(SystemClock),
+        };
+        Self::start_with_io(keys, io, snapshot, sink)
     }
 
-    /// Starts on given I/O (tests use a socket pair for the TUN).
+    /// Starts on given I/O (tests use a socket pair for the TUN and a movable clock).
     pub fn start_with_io(
         keys: StaticKeys,
-        tun: Box<dyn TunIo>,
-        udp: UdpSocket,
+        io: EngineIo,
         snapshot: Snapshot,
         sink: Box<dyn EventSink>,
     ) -> Result<Engine, EngineError> {
         snapshot.validate(&keys.public)?;
         let waker = Waker::new()
             .map_err(|e| EngineError::Io(format!("cannot create the stop eventfd: {e}")))?;
-        let ctx = Arc::new(Context::new(
-            keys,
-            tun,
-            udp,
-            waker,
-            Events::new(sink),
-            &snapshot,
-        ));
+        let ctx = Arc::new(Context::new(keys, io, waker, Events::new(sink), &snapshot));
         let mut engine = Engine {
             ctx,
             threads: Vec::new(),
@@ -185,7 +183,7 @@ impl Engine {
     }
 
     pub fn peers(&self) -> Vec<PeerReport> {
-        let now = Instant::now();
+        let now = self.ctx.clock.now();
         let ms =
             |t: Option<Instant>| t.map(|t| now.saturating_duration_since(t).as_millis() as u64);
         let mut reports: Vec<PeerReport> = self

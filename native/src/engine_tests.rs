@@ -5,12 +5,17 @@ use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use crate::clock::OffsetClock;
+use crate::dataplane::context::EngineIo;
 use crate::dataplane::ipv4::packet;
 use crate::engine::{Engine, PeerState};
 use crate::event::testing::Recorder;
 use crate::event::Event;
 use crate::io::mem::MemTun;
 use crate::proto::handshake::StaticKeys;
+use crate::proto::timers::TICK;
 use crate::snapshot::{PeerSpec, Snapshot, TrustMode, TrustPolicy};
 
 const IP_A: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
@@ -39,16 +44,24 @@ fn snapshot(own: Ipv4Addr, peers: Vec<PeerSpec>) -> Snapshot {
 }
 
 fn start(seed: u8, udp: UdpSocket, snap: Snapshot) -> Node {
+    start_with_clock(seed, udp, snap, Arc::new(OffsetClock::default()))
+}
+
+fn start_with_clock(seed: u8, udp: UdpSocket, snap: Snapshot, clock: Arc<OffsetClock>) -> Node {
     let (tun, kernel) = MemTun::pair();
     kernel
         .set_read_timeout(Some(Duration::from_secs(8)))
         .unwrap();
     let events = Recorder::default();
     let addr = udp.local_addr().unwrap();
+    let io = EngineIo {
+        tun: Box::new(tun),
+        udp,
+        clock,
+    };
     let engine = Engine::start_with_io(
         StaticKeys::from_private([seed; 32]),
-        Box::new(tun),
-        udp,
+        io,
         snap,
         Box::new(events.clone()),
     )
@@ -76,10 +89,24 @@ fn peer(seed: u8, ip: Ipv4Addr, endpoint: Option<SocketAddr>, persistent: bool) 
 
 /// A and B configured with each other (static peers both ways).
 fn static_pair() -> (Node, Node) {
+    static_pair_with_clock(Arc::new(OffsetClock::default()))
+}
+
+fn static_pair_with_clock(clock: Arc<OffsetClock>) -> (Node, Node) {
     let (ua, ub) = (loopback(), loopback());
     let (aa, ab) = (ua.local_addr().unwrap(), ub.local_addr().unwrap());
-    let a = start(1, ua, snapshot(IP_A, vec![peer(2, IP_B, Some(ab), true)]));
-    let b = start(2, ub, snapshot(IP_B, vec![peer(1, IP_A, Some(aa), true)]));
+    let a = start_with_clock(
+        1,
+        ua,
+        snapshot(IP_A, vec![peer(2, IP_B, Some(ab), true)]),
+        clock.clone(),
+    );
+    let b = start_with_clock(
+        2,
+        ub,
+        snapshot(IP_B, vec![peer(1, IP_A, Some(aa), true)]),
+        clock,
+    );
     (a, b)
 }
 
@@ -230,5 +257,56 @@ fn stop_joins_every_thread_promptly() {
         t.elapsed() < Duration::from_secs(2),
         "stop took {:?}",
         t.elapsed()
+    );
+}
+
+#[test]
+fn a_long_transfer_across_several_rekeys_never_stalls() {
+    let clock = Arc::new(OffsetClock::default());
+    let (a, b) = static_pair_with_clock(clock.clone());
+    // 45 steps of 10 s: 450 s of protocol time, three rekeys, sessions expiring.
+    for step in 0..45u32 {
+        let there = packet(IP_A, IP_B, &step.to_le_bytes());
+        a.kernel.send(&there).unwrap();
+        assert_eq!(recv(&b.kernel), there, "A to B at step {step}");
+        let back = packet(IP_B, IP_A, &step.to_le_bytes());
+        b.kernel.send(&back).unwrap();
+        assert_eq!(recv(&a.kernel), back, "B to A at step {step}");
+        clock.advance(Duration::from_secs(10));
+        // Let the timer thread see the new time.
+        std::thread::sleep(TICK * 2);
+    }
+    let completed = a.engine.stats().handshakes_completed + b.engine.stats().handshakes_completed;
+    assert!(
+        completed >= 6,
+        "rekeyed: {completed} sessions installed in all"
+    );
+    for node in [&a, &b] {
+        let events = node.events.take();
+        assert!(
+            !events.iter().any(|e| matches!(
+                e,
+                Event::Disconnected { .. } | Event::HandshakeTimeout { .. }
+            )),
+            "{events:?}"
+        );
+    }
+}
+
+#[test]
+fn latency_is_measured_on_both_sides() {
+    let (a, b) = static_pair();
+    a.kernel.send(&packet(IP_A, IP_B, b"warm up")).unwrap();
+    recv(&b.kernel);
+    // Each side answers the other's probe, so both measure a round trip,
+    // including the side that only responded to the handshake.
+    wait_for(
+        "both sides to answer a probe and have a round-trip time",
+        || {
+            a.engine.stats().probes_received >= 1
+                && b.engine.stats().probes_received >= 1
+                && a.engine.peers()[0].rtt_ms.is_some()
+                && b.engine.peers()[0].rtt_ms.is_some()
+        },
     );
 }

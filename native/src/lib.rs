@@ -2,6 +2,7 @@
 //! the forwarding threads (`dataplane`), and the napi `Engine` the
 //! TypeScript control plane drives (`napi`, behind the default `napi` feature).
 
+pub mod clock;
 pub mod dataplane;
 pub mod engine;
 pub mod error;

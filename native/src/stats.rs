@@ -35,6 +35,8 @@ counters!(
     rx_bytes,
     keepalives_sent,
     keepalives_received,
+    probes_sent,
+    probes_received,
     handshakes_initiated,
     handshakes_completed,
     handshake_responses_sent,
@@ -52,6 +54,7 @@ counters!(
     drop_expired,
     drop_source_mismatch,
     drop_not_for_us,
+    drop_unknown_payload,
     // a packet that is not IPv4: read from the TUN, or decrypted from a peer
     drop_not_ipv4,
     // outbound drops (packets from the TUN)
@@ -77,7 +80,7 @@ impl Stats {
 
 impl StatsSnapshot {
     /// Every drop counter, by the reason name used in status.stats.
-    pub fn drops(&self) -> [(&'static str, u64); 18] {
+    pub fn drops(&self) -> [(&'static str, u64); 19] {
         [
             ("malformed", self.drop_malformed),
             ("bad_mac", self.drop_bad_mac),
@@ -92,6 +95,7 @@ impl StatsSnapshot {
             ("expired", self.drop_expired),
             ("source_mismatch", self.drop_source_mismatch),
             ("not_for_us", self.drop_not_for_us),
+            ("unknown_payload", self.drop_unknown_payload),
             ("not_ipv4", self.drop_not_ipv4),
             ("no_route", self.drop_no_route),
             ("no_endpoint", self.drop_no_endpoint),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::event::Event;
+use crate::proto::control;
 use crate::proto::session::SealError;
 use crate::proto::tai64n::Tai64N;
 use crate::proto::timers::HANDSHAKE_JITTER_MAX_MS;
@@ -29,14 +30,25 @@ pub fn run(ctx: &Context, peer: &Arc<Peer>, actions: Actions, scratch: &mut [u8]
         send_initiation(ctx, peer, now);
     }
     for packet in &actions.send {
-        seal_and_send(ctx, peer, packet, scratch, now);
+        if seal_and_send(ctx, peer, packet, scratch, now) {
+            Stats::inc(&ctx.stats.tx_packets);
+            Stats::add(&ctx.stats.tx_bytes, packet.len() as u64);
+            peer.tx_bytes
+                .fetch_add(packet.len() as u64, Ordering::Relaxed);
+        }
     }
     if actions.keepalive && seal_and_send(ctx, peer, &[], scratch, now) {
         Stats::inc(&ctx.stats.keepalives_sent);
     }
+    if let Some(nonce) = actions.probe {
+        if seal_and_send(ctx, peer, &control::probe(nonce), scratch, now) {
+            Stats::inc(&ctx.stats.probes_sent);
+        }
+    }
 }
 
-/// Seals one packet with the peer's current session; false if it has none.
+/// Seals one payload with the peer's current session and sends it; false if
+/// it has no session or the send failed.
 pub fn seal_and_send(
     ctx: &Context,
     peer: &Peer,
@@ -48,15 +60,7 @@ pub fn seal_and_send(
         return false;
     };
     match session.seal(packet, scratch, now) {
-        Ok(n) => {
-            if ctx.send_datagram(&scratch[..n], endpoint) && !packet.is_empty() {
-                Stats::inc(&ctx.stats.tx_packets);
-                Stats::add(&ctx.stats.tx_bytes, packet.len() as u64);
-                peer.tx_bytes
-                    .fetch_add(packet.len() as u64, Ordering::Relaxed);
-            }
-            true
-        }
+        Ok(n) => ctx.send_datagram(&scratch[..n], endpoint),
         Err(e) => {
             Stats::inc(match e {
                 SealError::Expired => &ctx.stats.drop_expired,

@@ -3,8 +3,9 @@
 
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use crate::clock::Clock;
 use crate::event::{Event, Events};
 use crate::io::waker::Waker;
 use crate::io::TunIo;
@@ -14,7 +15,15 @@ use crate::stats::Stats;
 
 use super::registry::Registry;
 
+/// What the engine runs on: the packet device, the socket and the clock.
+pub struct EngineIo {
+    pub tun: Box<dyn TunIo>,
+    pub udp: UdpSocket,
+    pub clock: Arc<dyn Clock>,
+}
+
 pub struct Context {
+    pub clock: Arc<dyn Clock>,
     pub keys: StaticKeys,
     pub tun: Box<dyn TunIo>,
     pub udp: UdpSocket,
@@ -32,16 +41,16 @@ pub struct Context {
 impl Context {
     pub fn new(
         keys: StaticKeys,
-        tun: Box<dyn TunIo>,
-        udp: UdpSocket,
+        io: EngineIo,
         waker: Waker,
         events: Events,
         snapshot: &Snapshot,
     ) -> Self {
         Context {
+            clock: io.clock,
             keys,
-            tun,
-            udp,
+            tun: io.tun,
+            udp: io.udp,
             waker,
             stopping: AtomicBool::new(false),
             stats: Stats::default(),

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::event::Event;
 use crate::io::waker::Wait;
+use crate::proto::control::{self, Payload};
 use crate::proto::session::OpenError;
 use crate::proto::wire::{self, Message};
 use crate::stats::Stats;
@@ -35,7 +36,7 @@ pub fn run(ctx: Arc<Context>) {
                 src,
                 &mut plain,
                 &mut scratch,
-                Instant::now(),
+                ctx.clock.now(),
             ),
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 match ctx.waker.wait(
@@ -113,10 +114,18 @@ fn on_transport(
     if !acts.is_empty() {
         actions::run(ctx, &peer, acts, scratch, now);
     }
-    if n == 0 {
-        return Stats::inc(&ctx.stats.keepalives_received);
-    }
-    let Some(header) = ipv4::parse(&plain[..n]) else {
+    let packet = match control::classify(&plain[..n]) {
+        Payload::Ipv4(packet) => packet,
+        Payload::Keepalive => return Stats::inc(&ctx.stats.keepalives_received),
+        Payload::Probe(nonce) => {
+            Stats::inc(&ctx.stats.probes_received);
+            actions::seal_and_send(ctx, &peer, &control::probe_reply(nonce), scratch, now);
+            return;
+        }
+        Payload::ProbeReply(nonce) => return peer.lock().probe_answered(nonce, now),
+        Payload::Unknown => return Stats::inc(&ctx.stats.drop_unknown_payload),
+    };
+    let Some(header) = ipv4::parse(packet) else {
         return Stats::inc(&ctx.stats.drop_not_ipv4);
     };
     // Cryptokey routing: a peer may only speak for its own mesh address.
@@ -126,7 +135,7 @@ fn on_transport(
     if header.dst != ctx.mesh_ip {
         return Stats::inc(&ctx.stats.drop_not_for_us);
     }
-    match ctx.tun.send(&plain[..header.total_len]) {
+    match ctx.tun.send(&packet[..header.total_len]) {
         Ok(_) => {
             Stats::inc(&ctx.stats.rx_packets);
             Stats::add(&ctx.stats.rx_bytes, header.total_len as u64);

@@ -25,7 +25,7 @@ pub fn run(ctx: Arc<Context>) {
     let mut sealed = vec![0u8; MAX_SEALED];
     while !ctx.stopping() {
         match ctx.tun.recv(&mut packet) {
-            Ok(n) => handle(&ctx, &packet[..n], &mut sealed, Instant::now()),
+            Ok(n) => handle(&ctx, &packet[..n], &mut sealed, ctx.clock.now()),
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 match ctx.waker.wait(ctx.tun.raw_fd(), Duration::from_secs(1)) {
                     Ok(Wait::Woken) => return,

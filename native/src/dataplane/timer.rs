@@ -15,7 +15,7 @@ pub fn run(ctx: Arc<Context>) {
         if ctx.waker.sleep(TICK) {
             return;
         }
-        tick_all(&ctx, &mut scratch, Instant::now());
+        tick_all(&ctx, &mut scratch, ctx.clock.now());
     }
 }
 

@@ -48,6 +48,18 @@ fn params() -> snow::params::NoiseParams {
         .expect("the pim Noise pattern name is valid")
 }
 
+/// Every pim handshake state starts here: the suite, our static key and a
+/// prologue (pim's own, or a test vector's).
+pub(crate) fn noise_builder<'a>(
+    local_private: &'a [u8; 32],
+    prologue: &'a [u8],
+) -> snow::Builder<'a> {
+    snow::Builder::new(params())
+        .local_private_key(local_private)
+        .and_then(|b| b.prologue(prologue))
+        .expect("static key and prologue have valid lengths")
+}
+
 impl StaticKeys {
     pub fn from_private(private: [u8; 32]) -> Self {
         let public = x25519_public(&private);
@@ -64,10 +76,7 @@ impl StaticKeys {
     }
 
     fn builder(&self) -> snow::Builder<'_> {
-        snow::Builder::new(params())
-            .local_private_key(&self.private)
-            .and_then(|b| b.prologue(PROLOGUE))
-            .expect("static key and prologue have valid lengths")
+        noise_builder(&self.private, PROLOGUE)
     }
 }
 

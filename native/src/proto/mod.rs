@@ -1,6 +1,7 @@
 //! The wire protocol, sans-IO: bytes and `now` in, decisions out. Nothing in
 //! here touches a socket, a device, a thread or napi.
 
+pub mod control;
 pub mod handshake;
 pub mod mac;
 pub mod replay;
@@ -12,3 +13,5 @@ pub mod wire;
 
 #[cfg(test)]
 mod tunnel_tests;
+#[cfg(test)]
+mod vectors_tests;

@@ -17,10 +17,11 @@ pub const HANDSHAKE_RETRY: Duration = Duration::from_secs(1);
 pub const HANDSHAKE_JITTER_MAX_MS: u64 = 333;
 /// An attempt that has no response after this many seconds has failed (`timeout`).
 pub const HANDSHAKE_BUDGET: Duration = Duration::from_secs(5);
-/// Send an authenticated keepalive when nothing else was sent for this long.
-pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
-/// A peer that sent nothing authenticated for this long is down. Two
-/// keepalives may be lost; detection stays within the 15 s requirement.
+/// Send a latency probe this often on a working session; the peer answers
+/// at once, so both sides hear from each other at least this often.
+pub const PROBE_INTERVAL: Duration = Duration::from_secs(5);
+/// A peer that sent nothing authenticated for this long is down. Two probes
+/// (or their replies) may be lost; detection stays within the 15 s requirement.
 pub const DEAD_AFTER: Duration = Duration::from_secs(12);
 /// Packets held per peer while its handshake is in flight.
 pub const MAX_QUEUED_PACKETS: usize = 32;

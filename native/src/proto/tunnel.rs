@@ -63,6 +63,8 @@ pub struct Actions {
     pub dropped_queued: usize,
     /// A session was installed (a handshake completed or was confirmed).
     pub installed: bool,
+    /// Send a latency probe with this nonce.
+    pub probe: Option<u64>,
 }
 
 impl Actions {
@@ -74,6 +76,7 @@ impl Actions {
             && self.events.is_empty()
             && self.dropped_queued == 0
             && !self.installed
+            && self.probe.is_none()
     }
 }
 
@@ -112,9 +115,12 @@ pub struct Tunnel {
     previous: Option<Arc<Session>>,
     next: Option<Arc<Session>>,
     last_received: Option<Instant>,
-    last_sent: Option<Instant>,
     pub last_handshake: Option<Instant>,
     pub rtt: Option<Duration>,
+    /// The probe awaiting its reply: nonce and when it was sent.
+    outstanding_probe: Option<(u64, Instant)>,
+    last_probe: Option<Instant>,
+    probes_sent: u64,
     last_init_timestamp: Option<Tai64N>,
     connected: bool,
     failed: bool,
@@ -144,9 +150,11 @@ impl Tunnel {
             previous: None,
             next: None,
             last_received: None,
-            last_sent: None,
             last_handshake: None,
             rtt: None,
+            outstanding_probe: None,
+            last_probe: None,
+            probes_sent: 0,
             last_init_timestamp: None,
             connected: false,
             failed: false,
@@ -185,7 +193,6 @@ impl Tunnel {
             if self.needs_rekey(&s, now) && self.may_initiate(now) {
                 actions.initiate = true;
             }
-            self.last_sent = Some(now);
             return Outbound::Send(s, endpoint);
         }
         if self.queue.len() == MAX_QUEUED_PACKETS {
@@ -243,7 +250,6 @@ impl Tunnel {
             sent_at: now,
             retry_at: now + HANDSHAKE_RETRY + ctx.jitter,
         });
-        self.last_sent = Some(now);
         actions
     }
 
@@ -284,8 +290,17 @@ impl Tunnel {
         if actions.send.is_empty() {
             actions.keepalive = true;
         }
-        self.last_sent = Some(now);
         Ok(actions)
+    }
+
+    /// The reply to our latency probe: the round trip becomes `rtt`.
+    pub fn probe_answered(&mut self, nonce: u64, now: Instant) {
+        if let Some((sent_nonce, sent_at)) = self.outstanding_probe {
+            if sent_nonce == nonce {
+                self.rtt = Some(now.saturating_duration_since(sent_at));
+                self.outstanding_probe = None;
+            }
+        }
     }
 
     /// Whether an initiation stamped `timestamp` is newer than every one
@@ -320,7 +335,6 @@ impl Tunnel {
         let session = received.respond(local_index, own_mesh_ip, now, out);
         retire(&mut self.next, &mut actions.retired);
         self.next = Some(Arc::new(session));
-        self.last_sent = Some(now);
         Ok(actions)
     }
 
@@ -413,11 +427,13 @@ impl Tunnel {
                     actions.initiate = true;
                 }
                 if self
-                    .last_sent
-                    .is_none_or(|t| now.saturating_duration_since(t) >= KEEPALIVE_INTERVAL)
+                    .last_probe
+                    .is_none_or(|t| now.saturating_duration_since(t) >= PROBE_INTERVAL)
                 {
-                    actions.keepalive = true;
-                    self.last_sent = Some(now);
+                    self.probes_sent += 1;
+                    actions.probe = Some(self.probes_sent);
+                    self.outstanding_probe = Some((self.probes_sent, now));
+                    self.last_probe = Some(now);
                 }
             }
             None => {

@@ -269,15 +269,15 @@ fn retries_then_times_out_once_within_the_budget() {
 }
 
 #[test]
-fn keepalive_when_idle_and_dead_peer_detected() {
+fn probes_keep_an_idle_session_talking_and_a_dead_peer_is_detected() {
     let (mut a, mut b) = pair();
     let t0 = Instant::now();
     connect(&mut a, &mut b, t0);
-    assert!(!a.tunnel.tick(t0 + Duration::from_secs(4)).keepalive);
-    assert!(a.tunnel.tick(t0 + KEEPALIVE_INTERVAL).keepalive);
+    assert!(a.tunnel.tick(t0).probe.is_some());
+    assert!(a.tunnel.tick(t0 + Duration::from_secs(4)).probe.is_none());
     assert!(
-        !a.tunnel.tick(t0 + KEEPALIVE_INTERVAL + TICK).keepalive,
-        "one keepalive per interval"
+        a.tunnel.tick(t0 + PROBE_INTERVAL).probe.is_some(),
+        "one probe per interval"
     );
     let dead = a.tunnel.tick(t0 + DEAD_AFTER);
     assert_eq!(dead.events, vec![TunnelEvent::Disconnected]);
@@ -416,4 +416,28 @@ fn packets_held_for_a_handshake_that_times_out_are_counted() {
     let timed_out = a.tunnel.tick(t0 + HANDSHAKE_BUDGET);
     assert_eq!(timed_out.dropped_queued, 5);
     assert_eq!(timed_out.events, vec![TunnelEvent::HandshakeTimeout]);
+}
+
+#[test]
+fn a_probe_goes_out_every_interval_and_its_reply_sets_the_rtt() {
+    let (mut a, mut b) = pair();
+    let t0 = Instant::now();
+    connect(&mut a, &mut b, t0);
+    let first = a
+        .tunnel
+        .tick(t0)
+        .probe
+        .expect("a probe on the first tick of a session");
+    assert!(a.tunnel.tick(t0 + PROBE_INTERVAL / 2).probe.is_none());
+    let from_handshake = a.tunnel.rtt;
+    a.tunnel
+        .probe_answered(first + 1, t0 + Duration::from_millis(5));
+    assert_eq!(
+        a.tunnel.rtt, from_handshake,
+        "a reply to another probe is ignored"
+    );
+    a.tunnel
+        .probe_answered(first, t0 + Duration::from_millis(7));
+    assert_eq!(a.tunnel.rtt, Some(Duration::from_millis(7)));
+    assert!(a.tunnel.tick(t0 + PROBE_INTERVAL).probe.is_some());
 }

@@ -1,0 +1,73 @@
+//! What a decrypted transport payload is (docs/PROTOCOL.md §5.6): empty = a
+//! keepalive; first nibble 4 = an IPv4 packet; first byte 0x01/0x02 = a
+//! latency probe / its reply. Bytes 0x00 and 0x03–0x3f are reserved for
+//! later control messages (route advertisements).
+
+pub const PROBE: u8 = 0x01;
+pub const PROBE_REPLY: u8 = 0x02;
+pub const PROBE_LEN: usize = 9;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload<'a> {
+    Keepalive,
+    Ipv4(&'a [u8]),
+    Probe(u64),
+    ProbeReply(u64),
+    Unknown,
+}
+
+pub fn classify(payload: &[u8]) -> Payload<'_> {
+    let nonce = || {
+        let mut n = [0u8; 8];
+        n.copy_from_slice(&payload[1..PROBE_LEN]);
+        u64::from_le_bytes(n)
+    };
+    match payload.first() {
+        None => Payload::Keepalive,
+        Some(b) if b >> 4 == 4 => Payload::Ipv4(payload),
+        Some(&PROBE) if payload.len() == PROBE_LEN => Payload::Probe(nonce()),
+        Some(&PROBE_REPLY) if payload.len() == PROBE_LEN => Payload::ProbeReply(nonce()),
+        Some(_) => Payload::Unknown,
+    }
+}
+
+fn message(kind: u8, nonce: u64) -> [u8; PROBE_LEN] {
+    let mut m = [0u8; PROBE_LEN];
+    m[0] = kind;
+    m[1..].copy_from_slice(&nonce.to_le_bytes());
+    m
+}
+
+pub fn probe(nonce: u64) -> [u8; PROBE_LEN] {
+    message(PROBE, nonce)
+}
+
+pub fn probe_reply(nonce: u64) -> [u8; PROBE_LEN] {
+    message(PROBE_REPLY, nonce)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_every_kind_of_payload() {
+        let ipv4 = [0x45u8, 0, 0, 20];
+        let cases: [(&str, &[u8], Payload<'_>); 7] = [
+            ("empty is a keepalive", &[], Payload::Keepalive),
+            ("version 4 is IPv4", &ipv4, Payload::Ipv4(&ipv4)),
+            ("probe", &probe(7), Payload::Probe(7)),
+            (
+                "probe reply",
+                &probe_reply(u64::MAX),
+                Payload::ProbeReply(u64::MAX),
+            ),
+            ("short probe", &[PROBE, 1, 2], Payload::Unknown),
+            ("IPv6 is not carried", &[0x60, 0, 0, 0], Payload::Unknown),
+            ("reserved control byte", &[0x03; 9], Payload::Unknown),
+        ];
+        for (name, bytes, want) in cases {
+            assert_eq!(classify(bytes), want, "{name}");
+        }
+    }
+}
