@@ -418,18 +418,15 @@ test('a rejected handshake from an unknown endpoint is published with only that 
   h.fake.emit({ kind: 'handshake_rejected', source: '203.0.113.66:4444' });
   t.deepEqual(
     seen.map((s) => s.params),
-    [{ kind: 'pair_failed', reason: 'noise handshake rejected', peer: { endpoint: '203.0.113.66:4444', x25519_pubkey: null } }],
+    [{ kind: 'pair_failed', reason: 'noise handshake rejected', peer: { node_id: null, node_id_short: null, endpoint: '203.0.113.66:4444', x25519_pubkey: null } }],
   );
   const list = await (await h.client()).call<Json[]>('peers.list');
   t.true(list.every((p) => p['last_error'] === null), 'no configured peer is blamed');
 });
 
-// BUG (ts/daemon/daemon.ts:113-114): for a peer the engine does not list (an
-// unknown node dialling in), the published `peer` is only {endpoint,
-// x25519_pubkey}, although its public key, hence its node_id, is known. The
-// security model's resolution path for 'untrusted peer ID' is to compare node_ids,
-// so the event should carry node_id and node_id_short.
-test.failing("pair_failed 'untrusted peer ID' for a peer that is not in the table carries its node_id", async (t) => {
+// The security model's resolution path for 'untrusted peer ID' is to compare
+// node_ids, so the event carries them even for a peer no table lists.
+test("pair_failed 'untrusted peer ID' for a peer that is not in the table carries its node_id", async (t) => {
   const h = await startDaemon(t);
   const seen = spyOnPublish(h.daemon);
   const stranger = newIdentity();
@@ -587,10 +584,7 @@ test('reload: when the engine refuses the new snapshot, the running config stays
   t.is(daemon.currentConfig.node.name, 'test-node');
 });
 
-// BUG (ts/daemon/daemon.ts:185-189): reload sets the logger level from the new
-// config before applying the snapshot, and the failure path restores the
-// config but not the level, so a refused reload still changes the log level.
-test.failing('reload: when the engine refuses the new snapshot, the log level stays too', async (t) => {
+test('reload: when the engine refuses the new snapshot, the log level stays too', async (t) => {
   const engine = new RefusingEngine();
   const { daemon, dir, configPath } = await startWithEngine(t, engine);
   t.is(daemon.logger.level, 'debug');

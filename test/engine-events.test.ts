@@ -23,6 +23,8 @@ function recorder(known: Record<string, string> = {}) {
   const published: Published[] = [];
   const fatals: string[] = [];
   const peerAtCalls: string[] = [];
+  const connected: [string, string][] = [];
+  const refused: [string, string][] = [];
   const failures = new PairFailures();
   const logger = createLogger('trace', { write: (s: string) => void lines.push(JSON.parse(s) as Json) });
   const targets: EventTargets = {
@@ -32,10 +34,12 @@ function recorder(known: Record<string, string> = {}) {
       peerAtCalls.push(source);
       return known[source];
     },
+    onConnected: (publicKey, endpoint) => void connected.push([publicKey, endpoint]),
+    onRefused: (publicKey, source) => void refused.push([publicKey, source]),
     publishPeerEvent: (kind, peer, reason) => void published.push(reason === undefined ? { kind, peer } : { kind, peer, reason }),
     fatal: (message) => void fatals.push(message),
   };
-  return { targets, lines, published, fatals, failures, peerAtCalls };
+  return { targets, lines, published, fatals, failures, peerAtCalls, connected, refused };
 }
 
 type Case = {
@@ -172,4 +176,18 @@ test('handleEngineEvent: fault calls fatal with the message and publishes nothin
   t.deepEqual(r.fatals, ['TUN device vanished']);
   t.deepEqual(r.published, []);
   t.deepEqual([...r.failures.all], []);
+});
+
+test('handleEngineEvent: connected hands the peer to onConnected, where TOFU pins are recorded', (t) => {
+  const r = recorder();
+  handleEngineEvent({ kind: 'connected', publicKey: PEER.publicKeyHex, endpoint: '198.18.0.2:9100', meshIp: '10.77.0.2' }, r.targets, NOW);
+  t.deepEqual(r.connected, [[PEER.publicKeyHex, '198.18.0.2:9100']]);
+});
+
+test('handleEngineEvent: untrusted records the refused key and marks the peer pinned at that address as failed', (t) => {
+  const r = recorder({ '198.18.0.2:9100': OTHER.publicKeyHex });
+  handleEngineEvent({ kind: 'untrusted', publicKey: PEER.publicKeyHex, source: '198.18.0.2:9100' }, r.targets, NOW);
+  t.deepEqual(r.refused, [[PEER.publicKeyHex, '198.18.0.2:9100']]);
+  t.is(r.failures.all.get(OTHER.publicKeyHex)?.reason, 'untrusted peer ID');
+  t.is(r.failures.all.get(PEER.publicKeyHex)?.reason, 'untrusted peer ID');
 });

@@ -2,7 +2,7 @@
 // pim: the command-line client. Every command but `up`, `id` and `config`
 // talks to a running daemon only through its control socket.
 
-import { printError } from './daemon/run.js';
+import { printError } from './report.js';
 import { PimError } from './errors.js';
 import { parseArgs } from './cli/args.js';
 import type { Command } from './cli/commands/command.js';

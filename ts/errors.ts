@@ -21,6 +21,7 @@ export const ERRORS = {
   daemon_not_running: { rpc: null, exit: 3, summary: 'no daemon answers on the control socket' },
   socket_busy: { rpc: null, exit: 1, summary: 'another daemon owns the control socket' },
   key_file_invalid: { rpc: null, exit: 1, summary: 'the identity key file is unusable' },
+  trust_store_corrupt: { rpc: null, exit: 1, summary: 'the trust store cannot be read; refusing to widen trust' },
   tun_unavailable: { rpc: null, exit: 1, summary: 'the TUN device could not be created' },
   engine_failed: { rpc: null, exit: 1, summary: 'the data plane failed to start' },
   io_failed: { rpc: null, exit: 1, summary: 'a file or socket operation failed' },

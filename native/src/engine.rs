@@ -46,6 +46,8 @@ pub struct PeerReport {
     pub last_handshake_ms: Option<u64>,
     pub last_received_ms: Option<u64>,
     pub rtt_ms: Option<f64>,
+    /// A handshake attempt of ours is in flight.
+    pub handshaking: bool,
     pub rx_bytes: u64,
     pub tx_bytes: u64,
 }
@@ -208,6 +210,7 @@ impl Engine {
                     last_handshake_ms: ms(t.last_handshake),
                     last_received_ms: ms(t.last_received()),
                     rtt_ms: t.rtt.map(|d| d.as_secs_f64() * 1000.0),
+                    handshaking: t.pending_index().is_some(),
                     rx_bytes: peer.rx_bytes.load(Ordering::Relaxed),
                     tx_bytes: peer.tx_bytes.load(Ordering::Relaxed),
                 }

@@ -273,8 +273,17 @@ fn a_long_transfer_across_several_rekeys_never_stalls() {
         b.kernel.send(&back).unwrap();
         assert_eq!(recv(&a.kernel), back, "B to A at step {step}");
         clock.advance(Duration::from_secs(10));
-        // Let the timer thread see the new time.
+        // Let the timer thread see the new time, and any rekey it starts
+        // finish, before time jumps again (a real handshake takes
+        // milliseconds; a 10 s jump in the middle would be a timeout).
         std::thread::sleep(TICK * 2);
+        wait_for("handshakes to settle", || {
+            a.engine
+                .peers()
+                .iter()
+                .chain(b.engine.peers().iter())
+                .all(|p| !p.handshaking)
+        });
     }
     let completed = a.engine.stats().handshakes_completed + b.engine.stats().handshakes_completed;
     assert!(

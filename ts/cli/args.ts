@@ -34,7 +34,8 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs, usage: stri
       continue;
     }
     const [rawName, inline] = arg.startsWith('--') ? splitInline(arg.slice(2)) : [byShort.get(arg.slice(1)) ?? `-${arg.slice(1)}`, undefined];
-    const spec = specs[rawName];
+    // Own keys only: `--toString` must not find Object.prototype's.
+    const spec = Object.hasOwn(specs, rawName) ? specs[rawName] : undefined;
     if (!spec) fail(`unknown option '${arg}'`);
     if (!spec!.value) {
       if (inline !== undefined) fail(`option '--${rawName}' takes no value`);

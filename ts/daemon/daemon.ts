@@ -9,10 +9,15 @@ import type { PathEnv } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
 import { loadIdentity, type Identity } from '../identity/identity.js';
+import { nodeIdFromPublicKey } from '../identity/node-id.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { Engine, EngineSnapshot } from '../native/engine.js';
+import { PeerBook } from '../peers/book.js';
 import { PairFailures } from '../peers/failures.js';
+import { RefusedAttempts } from '../peers/refused.js';
 import { peerViews, type PeerView } from '../peers/view.js';
+import { TrustStore } from '../trust/store.js';
+import { parseCidr } from '../net/ipv4.js';
 import { RpcServer } from '../rpc/server.js';
 import { peerSummary, type StatusView } from '../rpc/wire.js';
 import { buildMethods } from '../rpc/methods/index.js';
@@ -20,8 +25,9 @@ import { VERSION } from '../version.js';
 import { handleEngineEvent } from './engine-events.js';
 import { resolveEndpoints } from './resolve.js';
 import { compileSnapshot, meshAddressing, type MeshAddressing } from './snapshot.js';
+import { anonymousPeerSummary } from '../rpc/wire.js';
 
-export const RPC_FEATURES = ['status', 'peers.list', 'daemon.stop'] as const;
+export const RPC_FEATURES = ['status', 'peers.list', 'peers.forget', 'peers.pair', 'daemon.stop'] as const;
 
 export interface DaemonOptions {
   configPath: string;
@@ -42,7 +48,10 @@ export class Daemon {
   private server: RpcServer | undefined;
   private snapshotVersion = 0;
   private stopping: Promise<void> | undefined;
+  /** Policy changes (reloads, pins, pairing) apply one at a time, in order. */
+  private applying: Promise<unknown> = Promise.resolve();
   readonly failures = new PairFailures();
+  readonly book: PeerBook;
   readonly startedAt = new Date();
 
   private constructor(
@@ -52,15 +61,19 @@ export class Daemon {
     readonly addressing: MeshAddressing,
     readonly engine: Engine,
     readonly logger: Logger,
+    trust: TrustStore,
     private readonly opts: DaemonOptions,
-  ) {}
+  ) {
+    this.book = new PeerBook(trust, this.failures, new RefusedAttempts());
+  }
 
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const { config } = await loadConfig(opts.configPath, opts.pathEnv);
     const logger = createLogger(config.log.level, opts.logDestination);
     const identity = loadIdentity(config.security.key_file);
     if (identity.created) logger.info({ event: 'key_created', path: config.security.key_file }, 'created a new identity key');
-    const d = new Daemon(config, opts.configPath, identity, meshAddressing(config, identity), opts.engine, logger, opts);
+    const trust = await TrustStore.load(config.trust.store);
+    const d = new Daemon(config, opts.configPath, identity, meshAddressing(config, identity), opts.engine, logger, trust, opts);
     d.server = await RpcServer.listen({
       path: config.rpc.socket,
       methods: buildMethods(d),
@@ -99,7 +112,7 @@ export class Daemon {
     for (const f of failures) {
       this.logger.warn({ event: 'peer_unresolved', address: f.address }, `cannot resolve static peer ${f.address}: ${f.message}; waiting for it to dial in`);
     }
-    const compiled = compileSnapshot(this.config, this.identity, this.addressing, endpoints, ++this.snapshotVersion);
+    const compiled = compileSnapshot(this.config, this.identity, this.addressing, endpoints, ++this.snapshotVersion, this.book.trust.records);
     for (const p of compiled.problems) this.logger.error({ event: 'peer_skipped' }, p.message);
     return compiled.snapshot;
   }
@@ -108,10 +121,12 @@ export class Daemon {
     handleEngineEvent(e, {
       logger: this.logger,
       failures: this.failures,
-      peerAt: (source) => this.engine.peers().find((p) => p.endpoint === source)?.publicKey,
+      peerAt: (source) => this.engine.peers().find((p) => p.endpoint === source)?.publicKey ?? this.book.pinnedAt(source),
+      onConnected: (publicKey, endpoint) => this.pinOnFirstUse(publicKey, endpoint),
+      onRefused: (publicKey, source) => this.book.refused.record(publicKey, source, new Date()),
       publishPeerEvent: (kind, peer, reason) => {
         const view = peer.publicKey === undefined ? undefined : this.peers().find((v) => v.publicKey === peer.publicKey);
-        const summary = view ? peerSummary(view) : { endpoint: peer.endpoint ?? null, x25519_pubkey: peer.publicKey ?? null };
+        const summary = view ? peerSummary(view) : anonymousPeerSummary(peer.publicKey ?? null, peer.endpoint ?? null);
         this.publish('peers', { kind, peer: summary, ...(reason === undefined ? {} : { reason }) });
       },
       fatal: (message) => {
@@ -126,7 +141,35 @@ export class Daemon {
   }
 
   peers(): PeerView[] {
-    return peerViews(this.engine.peers(), this.config, this.failures.all);
+    const engine = this.engine.peers();
+    const prefix = parseCidr(this.addressing.meshPrefix)!;
+    return peerViews([...engine, ...this.book.absent(engine, prefix)], this.config, this.failures.all);
+  }
+
+  /**
+   * Runs a policy change after those before it, then recompiles and applies
+   * the snapshot, so concurrent reloads, pins and pairings never interleave.
+   */
+  applyPolicy<T>(change: () => Promise<T> | T): Promise<T> {
+    const run = this.applying.then(async () => {
+      const result = await change();
+      this.engine.applySnapshot(await this.compile());
+      return result;
+    });
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  /** TOFU: the first session with a peer that is not configured pins its node_id to its address. */
+  private pinOnFirstUse(publicKey: string, endpoint: string): void {
+    const configured = this.config.peers.some((p) => p.public_key === publicKey);
+    const nodeId = nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
+    if (this.config.trust.mode !== 'tofu' || configured || this.book.trust.get(nodeId)) return;
+    void this.applyPolicy(async () => {
+      this.book.trust.set(publicKey, endpoint, 'tofu', new Date());
+      await this.book.trust.save();
+      this.logger.info({ event: 'peer_pinned', peer_id: nodeId, endpoint }, `trusted ${nodeId} on first use at ${endpoint}`);
+    }).catch((err: unknown) => this.logger.error({ event: 'trust_store_write_failed', err }, `cannot record the TOFU pin: ${describeError(err)}`));
   }
 
   status(): StatusView {
@@ -178,18 +221,22 @@ export class Daemon {
       this.logger.error({ event: 'reload_failed', reason: error }, `reload refused, keeping the running config: ${error}`);
       return { applied: false, requiresRestart: [], error };
     }
-    const changed = changedPaths(this.config, next);
-    const requiresRestart = requiringRestart(changed);
     const previous = this.config;
-    this.config = { ...next, ...Object.fromEntries(RESTART_SECTIONS.map((s) => [s, previous[s]])) } as Config;
-    this.logger.level = this.config.log.level;
+    const changed = changedPaths(previous, next);
+    const requiresRestart = requiringRestart(changed);
     try {
-      this.engine.applySnapshot(await this.compile());
+      await this.applyPolicy(() => {
+        this.config = { ...next, ...Object.fromEntries(RESTART_SECTIONS.map((s) => [s, previous[s]])) } as Config;
+      });
     } catch (err) {
       this.config = previous;
       const error = describeError(err);
       this.logger.error({ event: 'reload_failed', reason: error }, `reload refused, keeping the running config: ${error}`);
       return { applied: false, requiresRestart: [], error };
+    }
+    this.logger.level = this.config.log.level;
+    if (this.config.trust.mode === 'allow_all' && previous.trust.mode !== 'allow_all') {
+      this.logger.warn({ event: 'trust_allow_all' }, 'trust mode allow_all: every peer is trusted; use this only on closed networks');
     }
     this.logger.info({ event: 'reloaded', changed, requires_restart: requiresRestart }, `config reloaded (${changed.length} changes${requiresRestart.length ? `, ${requiresRestart.join(', ')} need a restart` : ''})`);
     return { applied: true, requiresRestart };

@@ -10,8 +10,12 @@ import type { PairFailedReason, PairFailures } from '../peers/failures.js';
 export interface EventTargets {
   logger: Logger;
   failures: PairFailures;
-  /** The configured peer whose endpoint is `source`, if any (for failures known only by address). */
+  /** The known peer whose endpoint (or TOFU pin) is `source`, if any (for failures known by address). */
   peerAt(source: string): string | undefined;
+  /** A session came up: the place to record a TOFU pin. */
+  onConnected(publicKey: string, endpoint: string): void;
+  /** The trust policy refused this key: remember it so `pim peers pair` can trust it. */
+  onRefused(publicKey: string, source: string): void;
   /** Publishes `peers.event` with the peer's summary (or what is known of it). */
   publishPeerEvent(kind: 'connected' | 'disconnected' | 'state_changed' | 'pair_failed', peer: { publicKey?: string; endpoint?: string }, reason?: PairFailedReason): void;
   /** The data plane cannot go on; the daemon must stop. */
@@ -24,6 +28,7 @@ export function handleEngineEvent(e: EngineEvent, t: EventTargets, now: Date = n
   switch (e.kind) {
     case 'connected':
       t.failures.clear(e.publicKey);
+      t.onConnected(e.publicKey, e.endpoint);
       t.logger.info({ event: 'peer_connected', peer_id: nodeId(e.publicKey), endpoint: e.endpoint, mesh_ip: e.meshIp }, 'peer connected');
       t.publishPeerEvent('connected', { publicKey: e.publicKey });
       return;
@@ -37,8 +42,13 @@ export function handleEngineEvent(e: EngineEvent, t: EventTargets, now: Date = n
       return;
     case 'handshake_timeout':
       return pairFailed(t, { publicKey: e.publicKey }, 'timeout', now);
-    case 'untrusted':
+    case 'untrusted': {
+      t.onRefused(e.publicKey, e.source);
+      // TOFU: the peer pinned at this address is the one whose identity changed.
+      const pinned = t.peerAt(e.source);
+      if (pinned !== undefined && pinned !== e.publicKey) t.failures.record(pinned, 'untrusted peer ID', now);
       return pairFailed(t, { publicKey: e.publicKey, endpoint: e.source }, 'untrusted peer ID', now);
+    }
     case 'handshake_rejected': {
       const known = t.peerAt(e.source);
       return pairFailed(t, known === undefined ? { endpoint: e.source } : { publicKey: known, endpoint: e.source }, 'noise handshake rejected', now);

@@ -3,19 +3,9 @@
 // start end with one line on stderr and the registry's exit code.
 
 import type { PathEnv } from '../config/paths.js';
-import { describeError, isPimError } from '../errors.js';
 import { NativeEngine } from '../native/binding.js';
+import { printError } from '../report.js';
 import { Daemon } from './daemon.js';
-
-export function printError(prefix: string, err: unknown): number {
-  if (isPimError(err)) {
-    process.stderr.write(`${prefix}: ${err.message}\n`);
-    if (err.hint) process.stderr.write(`${prefix}: hint: ${err.hint}\n`);
-    return err.exitCode;
-  }
-  process.stderr.write(`${prefix}: ${describeError(err)}\n`);
-  return 1;
-}
 
 export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefix: string): Promise<void> {
   let daemon: Daemon;

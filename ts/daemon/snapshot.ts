@@ -8,6 +8,7 @@ import { meshIpTextFor } from '../identity/mesh-ip.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
 import { formatIpv4, parseCidr } from '../net/ipv4.js';
 import type { EngineSnapshot, SnapshotPeer } from '../native/engine.js';
+import type { TrustRecord } from '../trust/store.js';
 
 export interface MeshAddressing {
   meshIp: string;
@@ -42,35 +43,43 @@ export function compileSnapshot(
   addressing: MeshAddressing,
   endpoints: ReadonlyMap<string, string>,
   version: number,
+  trusted: readonly TrustRecord[] = [],
 ): CompiledSnapshot {
   const prefix = parseCidr(addressing.meshPrefix)!;
   const problems: SnapshotProblem[] = [];
   const taken = new Map<string, string>([[addressing.meshIp, 'this node']]);
   const peers: SnapshotPeer[] = [];
-  for (const p of config.peers) {
-    if (p.public_key === identity.publicKeyHex) {
-      problems.push({ publicKey: p.public_key, message: 'this static peer has our own public key; ignored' });
-      continue;
+  const allowList = new Set([...config.trust.allow_list, ...trusted.filter((r) => r.source === 'paired').map((r) => r.nodeId)]);
+
+  const add = (publicKey: string, name: string, endpoint: string | undefined): void => {
+    if (publicKey === identity.publicKeyHex) {
+      problems.push({ publicKey, message: `${name} has this node's own public key; ignored` });
+      return;
     }
-    const nodeId = nodeIdFromPublicKey(Buffer.from(p.public_key, 'hex'));
+    const nodeId = nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
+    if (config.trust.mode === 'allow_list' && !allowList.has(nodeId)) {
+      problems.push({ publicKey, message: `${name} (${nodeId}) is not in [trust] allow_list; not dialled` });
+      return;
+    }
     const meshIp = meshIpTextFor(nodeId, prefix);
     const holder = taken.get(meshIp);
     if (holder !== undefined) {
       problems.push({
-        publicKey: p.public_key,
-        message: `mesh IP collision: ${meshIp} is also derived for ${holder}; set [interface] address on one of the two nodes`,
+        publicKey,
+        message: `mesh IP collision: ${meshIp} is derived for both ${name} and ${holder}; set [interface] address on one of the two nodes`,
       });
-      continue;
+      return;
     }
-    taken.set(meshIp, p.label ?? nodeId.slice(0, 8));
-    const endpoint = endpoints.get(p.public_key);
-    peers.push({ publicKey: p.public_key, meshIp, ...(endpoint === undefined ? {} : { endpoint }), persistent: true });
+    taken.set(meshIp, name);
+    peers.push({ publicKey, meshIp, ...(endpoint === undefined ? {} : { endpoint }), persistent: true });
+  };
+  for (const p of config.peers) add(p.public_key, `static peer ${p.label ?? p.address}`, endpoints.get(p.public_key));
+  // Peers the user paired are kept connected like static ones.
+  for (const r of trusted) {
+    if (r.source === 'paired' && r.endpoint !== null && !peers.some((p) => p.publicKey === r.publicKey)) {
+      add(r.publicKey, `paired peer ${r.nodeId.slice(0, 8)}`, r.endpoint);
+    }
   }
-  // TOFU: a configured peer's address is pinned to the node_id of its configured key.
-  const pins =
-    config.trust.mode === 'tofu'
-      ? peers.flatMap((p) => (p.endpoint ? [{ endpoint: p.endpoint, nodeId: nodeIdFromPublicKey(Buffer.from(p.publicKey, 'hex')) }] : []))
-      : [];
   return {
     snapshot: {
       version,
@@ -78,9 +87,21 @@ export function compileSnapshot(
       meshPrefix: addressing.meshPrefix,
       peers,
       trustMode: config.trust.mode,
-      allowList: [...config.trust.allow_list],
-      pins,
+      allowList: [...allowList],
+      pins: config.trust.mode === 'tofu' ? tofuPins(peers, trusted) : [],
     },
     problems,
   };
+}
+
+/**
+ * TOFU pins: each address is bound to the node_id first trusted there. A
+ * configured peer's address is bound to its configured key, ahead of any
+ * record in the store.
+ */
+function tofuPins(peers: readonly SnapshotPeer[], trusted: readonly TrustRecord[]): { endpoint: string; nodeId: string }[] {
+  const pins = new Map<string, string>();
+  for (const r of trusted) if (r.endpoint !== null) pins.set(r.endpoint, r.nodeId);
+  for (const p of peers) if (p.endpoint) pins.set(p.endpoint, nodeIdFromPublicKey(Buffer.from(p.publicKey, 'hex')));
+  return [...pins].map(([endpoint, nodeId]) => ({ endpoint, nodeId }));
 }

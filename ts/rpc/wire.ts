@@ -1,6 +1,7 @@
 // The only place snake_case appears: the JSON shapes of interface.md §4,
 // built from the daemon's camelCase views.
 
+import { nodeIdFromPublicKey, shortId } from '../identity/node-id.js';
 import type { PeerView } from '../peers/view.js';
 
 export const SCHEMA_VERSION = 1;
@@ -26,6 +27,12 @@ export function peerSummary(v: PeerView): Record<string, unknown> {
     x25519_pubkey: v.publicKey,
     last_error: v.lastError,
   };
+}
+
+/** What a peer event can say about a peer known only by key and/or address. */
+export function anonymousPeerSummary(publicKey: string | null, endpoint: string | null): Record<string, unknown> {
+  const nodeId = publicKey === null ? null : nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
+  return { node_id: nodeId, node_id_short: nodeId === null ? null : shortId(nodeId), endpoint, x25519_pubkey: publicKey };
 }
 
 export interface StatusView {
