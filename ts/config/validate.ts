@@ -9,11 +9,7 @@ import { buildDefaults, LOG_LEVELS, TRUST_MODES, type Config, type PeerConfig } 
 // Text → Config, or every problem in it. Nothing stops at the first problem:
 // a user fixing a file wants the whole list, each with file:line:col.
 
-// smol-toml ships ESM type declarations, so under `module: node16` TypeScript
-// refuses a plain import from this CommonJS file, although the package has a
-// CommonJS entry that `require` loads. Types from the ESM view, value from require.
-type SmolToml = typeof import('smol-toml', { with: { 'resolution-mode': 'import' } });
-const { parse, TomlError } = require('smol-toml') as SmolToml;
+import { parse, TomlError } from './toml.js';
 
 export interface ConfigIssue {
   file: string;

@@ -10,6 +10,7 @@ import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
 import { loadIdentity, type Identity } from '../identity/identity.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
+import { LogHistory } from '../log/history.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { Engine, EngineSnapshot } from '../native/engine.js';
 import { PeerBook } from '../peers/book.js';
@@ -27,7 +28,6 @@ import { resolveEndpoints } from './resolve.js';
 import { compileSnapshot, meshAddressing, type MeshAddressing } from './snapshot.js';
 import { anonymousPeerSummary } from '../rpc/wire.js';
 
-export const RPC_FEATURES = ['status', 'peers.list', 'peers.forget', 'peers.pair', 'daemon.stop'] as const;
 
 export interface DaemonOptions {
   configPath: string;
@@ -61,6 +61,7 @@ export class Daemon {
     readonly addressing: MeshAddressing,
     readonly engine: Engine,
     readonly logger: Logger,
+    readonly history: LogHistory,
     trust: TrustStore,
     private readonly opts: DaemonOptions,
   ) {
@@ -69,16 +70,20 @@ export class Daemon {
 
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const { config } = await loadConfig(opts.configPath, opts.pathEnv);
-    const logger = createLogger(config.log.level, opts.logDestination);
+    const history = new LogHistory();
+    const logger = createLogger(config.log.level, opts.logDestination, history);
     const identity = loadIdentity(config.security.key_file);
     if (identity.created) logger.info({ event: 'key_created', path: config.security.key_file }, 'created a new identity key');
     const trust = await TrustStore.load(config.trust.store);
-    const d = new Daemon(config, opts.configPath, identity, meshAddressing(config, identity), opts.engine, logger, trust, opts);
+    const d = new Daemon(config, opts.configPath, identity, meshAddressing(config, identity), opts.engine, logger, history, trust, opts);
+    history.onEntry((entry) => d.publish('logs', { ...entry }));
+    const methods = buildMethods(d);
     d.server = await RpcServer.listen({
       path: config.rpc.socket,
-      methods: buildMethods(d),
+      methods,
       daemonVersion: VERSION,
-      features: RPC_FEATURES,
+      // The features a client can rely on are exactly the methods served.
+      features: Object.keys(methods).sort(),
       logger: (level, message, fields) => logger[level]({ event: 'rpc', ...fields }, message),
     });
     try {
@@ -105,6 +110,10 @@ export class Daemon {
 
   get currentConfig(): Config {
     return this.config;
+  }
+
+  get pathEnv(): PathEnv {
+    return this.opts.pathEnv;
   }
 
   private async compile(): Promise<EngineSnapshot> {
@@ -136,7 +145,7 @@ export class Daemon {
     });
   }
 
-  publish(topic: 'status' | 'peers', params: Record<string, unknown>): void {
+  publish(topic: 'status' | 'peers' | 'gateway' | 'logs', params: Record<string, unknown>): void {
     this.server?.events.publish(topic, { ...params, at: new Date().toISOString() });
   }
 
