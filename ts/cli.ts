@@ -9,12 +9,13 @@ import type { Command } from './cli/commands/command.js';
 import { config } from './cli/commands/config.js';
 import { down } from './cli/commands/down.js';
 import { id } from './cli/commands/id.js';
+import { logs } from './cli/commands/logs.js';
 import { peers } from './cli/commands/peers.js';
 import { status } from './cli/commands/status.js';
 import { up } from './cli/commands/up.js';
 import { VERSION } from './version.js';
 
-const COMMANDS: Command[] = [up, down, status, peers, id, config];
+const COMMANDS: Command[] = [up, down, status, peers, logs, id, config];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

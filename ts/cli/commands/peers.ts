@@ -7,7 +7,9 @@ import { cliContext, printJson, withClient } from '../context.js';
 import { renderPeers } from '../render.js';
 import { CONFIG_FLAG, JSON_FLAG, type Command } from './command.js';
 
-const USAGE = 'pim peers [--json] | pim peers forget <short_id> | pim peers pair <node_id|short_id>  [-c FILE]';
+const USAGE =
+  'pim peers [--json] | pim peers forget <short_id> | pim peers pair <node_id|short_id> | ' +
+  'pim peers add <host:port> --public-key HEX [--label L] | pim peers remove <short_id|label>  [-c FILE]';
 
 function idArgument(args: ParsedArgs, sub: string): string {
   const rest = args.positional.slice(1);
@@ -17,9 +19,9 @@ function idArgument(args: ParsedArgs, sub: string): string {
 
 export const peers: Command = {
   name: 'peers',
-  summary: 'list peers; `forget <id>` drops a pin and session; `pair <id>` trusts a peer and connects',
+  summary: 'list peers; forget <id> | pair <id> | add <host:port> --public-key HEX | remove <id|label>',
   usage: USAGE,
-  flags: { ...CONFIG_FLAG, ...JSON_FLAG },
+  flags: { ...CONFIG_FLAG, ...JSON_FLAG, 'public-key': { value: true }, label: { value: true } },
   async run(args) {
     const ctx = cliContext(stringFlag(args, 'config'));
     const sub = args.positional[0];
@@ -34,6 +36,27 @@ export const peers: Command = {
       const r = (await withClient(ctx, (c) => c.call('peers.pair', { node_id: id }))) as { node_id: string; state: string };
       if (hasFlag(args, 'json')) printJson(r);
       else process.stdout.write(`pim: paired with ${r.node_id} (${r.state})\n`);
+      return;
+    }
+    if (sub === 'add') {
+      const address = idArgument(args, sub);
+      const publicKey = stringFlag(args, 'public-key');
+      if (publicKey === undefined) throw new PimError('usage', 'pim peers add needs --public-key HEX', { hint: `usage: ${USAGE}` });
+      const label = stringFlag(args, 'label');
+      const r = (await withClient(ctx, (c) =>
+        c.call('peers.add_static', { address, public_key: publicKey, ...(label === undefined ? {} : { label }) }),
+      )) as { node_id: string };
+      process.stdout.write(`pim: added static peer ${r.node_id} at ${address} to the config\n`);
+      return;
+    }
+    if (sub === 'remove') {
+      const ref = idArgument(args, sub);
+      await withClient(ctx, async (c) => {
+        const list = (await c.call('peers.list')) as { node_id: string; label: string | null; static: boolean }[];
+        const byLabel = list.find((p) => p.static && p.label === ref);
+        await c.call('peers.remove', { node_id: byLabel ? byLabel.node_id : ref });
+      });
+      process.stdout.write(`pim: removed static peer ${ref} from the config\n`);
       return;
     }
     if (sub !== undefined) throw new PimError('usage', `unknown peers subcommand '${sub}'`, { hint: `usage: ${USAGE}` });
