@@ -48,6 +48,8 @@ export class Daemon {
   private server: RpcServer | undefined;
   private snapshotVersion = 0;
   private stopping: Promise<void> | undefined;
+  /** The engine started (the socket is served a moment before). */
+  private engineUp = false;
   /** Policy changes (reloads, pins, pairing) apply one at a time, in order. */
   private applying: Promise<unknown> = Promise.resolve();
   readonly failures = new PairFailures();
@@ -93,6 +95,7 @@ export class Daemon {
         snapshot,
         (e) => d.onEngineEvent(e),
       );
+      d.engineUp = true;
     } catch (err) {
       await d.server.close();
       throw err;
@@ -195,7 +198,7 @@ export class Daemon {
       shortId: this.identity.shortId,
       publicKey: this.identity.publicKeyHex,
       meshIp: this.addressing.meshIp,
-      interface: { name: this.config.interface.name, up: this.stopping === undefined, mtu: this.config.interface.mtu },
+      interface: { name: this.config.interface.name, up: this.engineUp && this.stopping === undefined, mtu: this.config.interface.mtu },
       role: ['node'],
       udpPort: this.engine.localPort(),
       trustMode: this.config.trust.mode,

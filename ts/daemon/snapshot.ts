@@ -73,7 +73,10 @@ export function compileSnapshot(
     taken.set(meshIp, name);
     peers.push({ publicKey, meshIp, ...(endpoint === undefined ? {} : { endpoint }), persistent: true });
   };
-  for (const p of config.peers) add(p.public_key, `static peer ${p.label ?? p.address}`, endpoints.get(p.public_key));
+  for (const p of config.peers) {
+    const name = p.label ?? nodeIdFromPublicKey(Buffer.from(p.public_key, 'hex')).slice(0, 8);
+    add(p.public_key, `static peer ${name} (${p.address})`, endpoints.get(p.public_key));
+  }
   // Peers the user paired are kept connected like static ones.
   for (const r of trusted) {
     if (r.source === 'paired' && r.endpoint !== null && !peers.some((p) => p.publicKey === r.publicKey)) {

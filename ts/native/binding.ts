@@ -79,15 +79,18 @@ export class NativeEngine implements Engine {
     this.inner.stop();
   }
 
+  // Before start and after stop the engine has no port, counters or peers;
+  // the control socket may be asked in that window, and the honest answer is "none".
   localPort(): number {
-    return call(() => this.inner.localPort());
+    return this.inner.running ? call(() => this.inner.localPort()) : 0;
   }
 
   stats(): Record<string, number> {
-    return call(() => this.inner.stats());
+    return this.inner.running ? call(() => this.inner.stats()) : {};
   }
 
   peers(): PeerStatus[] {
+    if (!this.inner.running) return [];
     return call(() => this.inner.peers()).map((p) => ({ ...p, state: p.state as PeerStatus['state'] }));
   }
 }
