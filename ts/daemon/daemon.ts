@@ -24,6 +24,7 @@ import { peerSummary, type StatusView } from '../rpc/wire.js';
 import { buildMethods } from '../rpc/methods/index.js';
 import { VERSION } from '../version.js';
 import { handleEngineEvent } from './engine-events.js';
+import { RuntimeMonitor } from './runtime-metrics.js';
 import { resolveEndpoints } from './resolve.js';
 import { compileSnapshot, meshAddressing, type MeshAddressing } from './snapshot.js';
 import { anonymousPeerSummary } from '../rpc/wire.js';
@@ -53,6 +54,7 @@ export class Daemon {
   /** Policy changes (reloads, pins, pairing) apply one at a time, in order. */
   private applying: Promise<unknown> = Promise.resolve();
   readonly failures = new PairFailures();
+  readonly runtime = new RuntimeMonitor();
   readonly book: PeerBook;
   readonly startedAt = new Date();
 
@@ -259,6 +261,7 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.publish('status', { kind: 'interface_down', detail: { name: this.config.interface.name } });
       this.engine.stop();
+      this.runtime.stop();
       await this.server?.close();
       this.logger.info({ event: 'daemon_stopped' }, 'pim-daemon stopped');
     })();
