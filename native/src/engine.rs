@@ -9,14 +9,15 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use crate::clock::SystemClock;
-use crate::dataplane::context::{Context, EngineIo};
+use crate::dataplane::context::{Context, EngineIo, Policy};
 use crate::dataplane::registry::Peer;
-use crate::dataplane::{inbound, outbound, timer};
+use crate::dataplane::{actions, inbound, outbound, timer};
 use crate::error::EngineError;
 use crate::event::{EventSink, Events};
 use crate::io::tun::LinuxTun;
 use crate::io::udp;
 use crate::io::waker::Waker;
+use crate::proto::control::{self, MAX_ADVERT_LEN};
 use crate::proto::handshake::StaticKeys;
 use crate::proto::tunnel::Tunnel;
 use crate::snapshot::{PublicKey, Snapshot};
@@ -27,6 +28,7 @@ pub struct EngineConfig {
     pub tun_name: String,
     pub mtu: u16,
     pub bind: SocketAddr,
+    pub fwmark: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +68,7 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         let keys = StaticKeys::from_private(config.private_key);
         snapshot.validate(&keys.public)?;
-        let udp = udp::bind(config.bind)?;
+        let udp = udp::bind(config.bind, config.fwmark)?;
         let tun = LinuxTun::create(
             &config.tun_name,
             snapshot.mesh_ip,
@@ -124,7 +126,10 @@ impl Engine {
                 "the mesh IP cannot change while running".into(),
             ));
         }
-        self.ctx.set_trust(snapshot.trust.clone());
+        self.ctx.set_policy(Policy {
+            trust: snapshot.trust.clone(),
+            routing: snapshot.routing.clone(),
+        });
         // Lock order: tunnel mutexes are taken with no registry guard held.
         for old in self.ctx.registry().peers() {
             if old.configured
@@ -169,6 +174,27 @@ impl Engine {
             reg.insert(Peer::new(tunnel, true), spec.mesh_ip);
         }
         Ok(())
+    }
+
+    /// Sends an advertisement to a peer over its current session; false when
+    /// there is none (the control plane retries on its next round).
+    pub fn send_control(&self, public_key: &PublicKey, body: &[u8]) -> Result<bool, EngineError> {
+        let message = control::advert(body).ok_or_else(|| {
+            EngineError::InvalidSnapshot(format!(
+                "an advertisement must be 1..={MAX_ADVERT_LEN} bytes"
+            ))
+        })?;
+        let Some(peer) = self.ctx.registry().by_key(public_key) else {
+            return Ok(false);
+        };
+        let mut scratch = vec![0u8; message.len() + crate::proto::wire::TRANSPORT_MIN_LEN];
+        Ok(actions::seal_and_send(
+            &self.ctx,
+            &peer,
+            &message,
+            &mut scratch,
+            self.ctx.clock.now(),
+        ))
     }
 
     /// Drops a peer and its sessions (`pim peers forget`).

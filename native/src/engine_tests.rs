@@ -16,7 +16,7 @@ use crate::event::Event;
 use crate::io::mem::MemTun;
 use crate::proto::handshake::StaticKeys;
 use crate::proto::timers::TICK;
-use crate::snapshot::{PeerSpec, Snapshot, TrustMode, TrustPolicy};
+use crate::snapshot::{PeerSpec, Routing, Snapshot, TrustMode, TrustPolicy};
 
 const IP_A: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 const IP_B: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
@@ -40,6 +40,7 @@ fn snapshot(own: Ipv4Addr, peers: Vec<PeerSpec>) -> Snapshot {
             allowed: Default::default(),
             pins: Default::default(),
         },
+        routing: Routing::default(),
     }
 }
 
@@ -75,7 +76,7 @@ fn start_with_clock(seed: u8, udp: UdpSocket, snap: Snapshot, clock: Arc<OffsetC
 }
 
 fn loopback() -> UdpSocket {
-    crate::io::udp::bind("127.0.0.1:0".parse().unwrap()).unwrap()
+    crate::io::udp::bind("127.0.0.1:0".parse().unwrap(), 0).unwrap()
 }
 
 fn peer(seed: u8, ip: Ipv4Addr, endpoint: Option<SocketAddr>, persistent: bool) -> PeerSpec {
@@ -317,5 +318,97 @@ fn latency_is_measured_on_both_sides() {
                 && a.engine.peers()[0].rtt_ms.is_some()
                 && b.engine.peers()[0].rtt_ms.is_some()
         },
+    );
+}
+
+const INTERNET: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 9);
+
+/// A client (A, routing via B) and a gateway (B).
+fn client_and_gateway(b_is_gateway: bool) -> (Node, Node) {
+    let (ua, ub) = (loopback(), loopback());
+    let (aa, ab) = (ua.local_addr().unwrap(), ub.local_addr().unwrap());
+    let b_key = StaticKeys::from_private([2; 32]).public;
+    let mut sa = snapshot(IP_A, vec![peer(2, IP_B, Some(ab), true)]);
+    sa.routing.internet_via = Some(b_key);
+    let mut sb = snapshot(IP_B, vec![peer(1, IP_A, Some(aa), true)]);
+    sb.routing.gateway = b_is_gateway;
+    (start(1, ua, sa), start(2, ub, sb))
+}
+
+#[test]
+fn internet_traffic_goes_to_the_selected_gateway_and_its_answers_come_back() {
+    let (a, b) = client_and_gateway(true);
+    let out = packet(IP_A, INTERNET, b"to the internet");
+    a.kernel.send(&out).unwrap();
+    assert_eq!(recv(&b.kernel), out, "the gateway hands it to its OS");
+    let back = packet(INTERNET, IP_A, b"from the internet");
+    b.kernel.send(&back).unwrap();
+    assert_eq!(
+        recv(&a.kernel),
+        back,
+        "the client accepts the gateway's internet sources"
+    );
+}
+
+#[test]
+fn a_node_that_is_not_a_gateway_does_not_forward_and_others_cannot_speak_for_the_internet() {
+    let (a, b) = client_and_gateway(false);
+    a.kernel.send(&packet(IP_A, INTERNET, b"x")).unwrap();
+    wait_for("B to refuse to forward", || {
+        b.engine.stats().drop_not_for_us == 1
+    });
+    // A routes via B, so B may answer for the internet; A may not, towards B.
+    b.kernel.send(&packet(IP_B, IP_A, b"warm up")).unwrap();
+    recv(&a.kernel);
+    a.kernel.send(&packet(INTERNET, IP_B, b"spoofed")).unwrap();
+    wait_for("B to refuse an internet source from a non-gateway", || {
+        b.engine.stats().drop_source_mismatch == 1
+    });
+}
+
+#[test]
+fn with_no_gateway_internet_packets_are_dropped_and_answered_with_icmp() {
+    let (a, _b) = static_pair();
+    let out = packet(IP_A, INTERNET, b"must not leave");
+    a.kernel.send(&out).unwrap();
+    let reply = recv(&a.kernel);
+    assert_eq!(
+        (reply[9], reply[20], reply[21]),
+        (1, 3, crate::dataplane::icmp::ADMIN_PROHIBITED)
+    );
+    assert_eq!(
+        &reply[16..20],
+        &IP_A.octets(),
+        "addressed to the local sender"
+    );
+    let s = a.engine.stats();
+    assert_eq!(
+        (s.drop_no_gateway, s.tx_packets, s.icmp_unreachable_sent),
+        (1, 0, 1)
+    );
+}
+
+#[test]
+fn advertisements_reach_the_peers_control_plane_rate_limited() {
+    let (a, b) = static_pair();
+    a.kernel.send(&packet(IP_A, IP_B, b"warm up")).unwrap();
+    recv(&b.kernel);
+    let b_key = StaticKeys::from_private([2; 32]).public;
+    assert!(a
+        .engine
+        .send_control(&b_key, b"{\"roles\":[\"gateway\"]}")
+        .unwrap());
+    wait_for("B to report the advertisement", || {
+        b.events.0.lock().unwrap().iter().any(|e| matches!(e, Event::Control { payload, .. } if payload == b"{\"roles\":[\"gateway\"]}"))
+    });
+    for _ in 0..50 {
+        a.engine.send_control(&b_key, b"flood").unwrap();
+    }
+    wait_for("the flood to be counted", || {
+        b.engine.stats().drop_advert_flood >= 30
+    });
+    assert!(
+        a.engine.send_control(&b_key, &[]).is_err(),
+        "an empty advertisement is refused"
     );
 }

@@ -3,9 +3,9 @@
 //! counts it, so a slow JavaScript loop can never stall forwarding.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use crate::ratelimit::TokenBucket;
 use crate::snapshot::PublicKey;
 use crate::stats::Stats;
 
@@ -38,6 +38,11 @@ pub enum Event {
         public_key: PublicKey,
         mesh_ip: Ipv4Addr,
     },
+    /// A peer's advertisement for the control plane (roles, routes), whole.
+    Control {
+        public_key: PublicKey,
+        payload: Vec<u8>,
+    },
     /// A data-plane thread hit an error it cannot recover from.
     Fault { message: String },
 }
@@ -55,14 +60,14 @@ const FLOOD_BURST: u32 = 10;
 
 pub struct Events {
     sink: Box<dyn EventSink>,
-    flood: Mutex<(u32, Instant)>,
+    flood: TokenBucket,
 }
 
 impl Events {
     pub fn new(sink: Box<dyn EventSink>) -> Self {
         Events {
             sink,
-            flood: Mutex::new((FLOOD_BURST, Instant::now())),
+            flood: TokenBucket::new(FLOOD_EVENTS_PER_SEC, FLOOD_BURST, Instant::now()),
         }
     }
 
@@ -73,31 +78,13 @@ impl Events {
                 | Event::Untrusted { .. }
                 | Event::MeshIpConflict { .. }
         );
-        if floodable && !self.take_flood_token(Instant::now()) {
+        if floodable && !self.flood.take(Instant::now()) {
             Stats::inc(&stats.events_dropped);
             return;
         }
         if !self.sink.emit(event) {
             Stats::inc(&stats.events_dropped);
         }
-    }
-
-    fn take_flood_token(&self, now: Instant) -> bool {
-        let mut guard = self.flood.lock().unwrap_or_else(|p| p.into_inner());
-        let (tokens, last) = &mut *guard;
-        let refill = (now.saturating_duration_since(*last).as_millis() as u64
-            * u64::from(FLOOD_EVENTS_PER_SEC)
-            / 1000) as u32;
-        if refill > 0 {
-            *tokens = (*tokens + refill).min(FLOOD_BURST);
-            *last +=
-                Duration::from_millis(u64::from(refill) * 1000 / u64::from(FLOOD_EVENTS_PER_SEC));
-        }
-        if *tokens == 0 {
-            return false;
-        }
-        *tokens -= 1;
-        true
     }
 }
 

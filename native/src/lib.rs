@@ -9,6 +9,7 @@ pub mod error;
 pub mod event;
 pub mod io;
 pub mod proto;
+pub mod ratelimit;
 pub mod snapshot;
 pub mod stats;
 

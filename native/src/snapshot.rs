@@ -76,6 +76,19 @@ pub struct Snapshot {
     pub mesh_prefix_len: u8,
     pub peers: Vec<PeerSpec>,
     pub trust: TrustPolicy,
+    pub routing: Routing,
+}
+
+/// Where traffic for addresses outside the mesh prefix goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routing {
+    /// The selected gateway: outbound packets for non-mesh addresses are sent
+    /// to it, and it may answer from any non-mesh address. None: such packets
+    /// are dropped (the kill-switch, when routing via the mesh is on).
+    pub internet_via: Option<PublicKey>,
+    /// This node is a gateway: a peer's packets for non-mesh addresses go to
+    /// the OS, which forwards and masquerades them.
+    pub gateway: bool,
 }
 
 impl Snapshot {
@@ -113,6 +126,13 @@ impl Snapshot {
         Ok(())
     }
 
+    /// Whether `ip` is anywhere in the mesh prefix, network and broadcast included.
+    pub fn covers(&self, ip: Ipv4Addr) -> bool {
+        let mask = u32::MAX << (32 - u32::from(self.mesh_prefix_len));
+        (u32::from(ip) & mask) == u32::from(self.mesh_prefix)
+    }
+
+    /// Whether `ip` is a host address of the mesh prefix.
     pub fn in_prefix(&self, ip: Ipv4Addr) -> bool {
         let mask = u32::MAX << (32 - u32::from(self.mesh_prefix_len));
         let host = u32::from(ip) & !mask;
@@ -203,6 +223,7 @@ mod tests {
             mesh_prefix_len: 16,
             peers: vec![],
             trust: policy(TrustMode::Tofu),
+            routing: Routing::default(),
         };
         let cases = [
             ([10, 77, 0, 0], false),

@@ -55,14 +55,17 @@ counters!(
     drop_source_mismatch,
     drop_not_for_us,
     drop_unknown_payload,
+    drop_advert_flood,
     // a packet that is not IPv4: read from the TUN, or decrypted from a peer
     drop_not_ipv4,
     // outbound drops (packets from the TUN)
     drop_no_route,
+    drop_no_gateway,
     drop_no_endpoint,
     drop_queue_full,
     drop_oversized,
     // I/O failures
+    icmp_unreachable_sent,
     tun_write_errors,
     udp_send_errors,
     events_dropped,
@@ -80,7 +83,7 @@ impl Stats {
 
 impl StatsSnapshot {
     /// Every drop counter, by the reason name used in status.stats.
-    pub fn drops(&self) -> [(&'static str, u64); 19] {
+    pub fn drops(&self) -> [(&'static str, u64); 21] {
         [
             ("malformed", self.drop_malformed),
             ("bad_mac", self.drop_bad_mac),
@@ -96,8 +99,10 @@ impl StatsSnapshot {
             ("source_mismatch", self.drop_source_mismatch),
             ("not_for_us", self.drop_not_for_us),
             ("unknown_payload", self.drop_unknown_payload),
+            ("advert_flood", self.drop_advert_flood),
             ("not_ipv4", self.drop_not_ipv4),
             ("no_route", self.drop_no_route),
+            ("no_gateway", self.drop_no_gateway),
             ("no_endpoint", self.drop_no_endpoint),
             ("queue_full", self.drop_queue_full),
             ("oversized", self.drop_oversized),

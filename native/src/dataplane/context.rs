@@ -10,16 +10,22 @@ use crate::event::{Event, Events};
 use crate::io::waker::Waker;
 use crate::io::TunIo;
 use crate::proto::handshake::StaticKeys;
-use crate::snapshot::{PublicKey, Snapshot, TrustPolicy};
+use crate::snapshot::{PublicKey, Routing, Snapshot, TrustPolicy};
 use crate::stats::Stats;
 
-use super::registry::Registry;
+use super::registry::{Peer, Registry};
 
 /// What the engine runs on: the packet device, the socket and the clock.
 pub struct EngineIo {
     pub tun: Box<dyn TunIo>,
     pub udp: UdpSocket,
     pub clock: Arc<dyn Clock>,
+}
+
+/// The parts of the snapshot that change live besides the peers.
+pub struct Policy {
+    pub trust: TrustPolicy,
+    pub routing: Routing,
 }
 
 pub struct Context {
@@ -32,7 +38,7 @@ pub struct Context {
     pub stats: Stats,
     pub events: Events,
     registry: RwLock<Registry>,
-    trust: RwLock<TrustPolicy>,
+    policy: RwLock<Policy>,
     /// Fixed for the engine's life: the interface is built with them.
     pub mesh_ip: Ipv4Addr,
     prefix: Snapshot,
@@ -56,7 +62,10 @@ impl Context {
             stats: Stats::default(),
             events,
             registry: RwLock::new(Registry::default()),
-            trust: RwLock::new(snapshot.trust.clone()),
+            policy: RwLock::new(Policy {
+                trust: snapshot.trust.clone(),
+                routing: snapshot.routing.clone(),
+            }),
             mesh_ip: snapshot.mesh_ip,
             prefix: Snapshot {
                 peers: Vec::new(),
@@ -73,12 +82,22 @@ impl Context {
         self.registry.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn trust(&self) -> RwLockReadGuard<'_, TrustPolicy> {
-        self.trust.read().unwrap_or_else(|p| p.into_inner())
+    pub fn policy(&self) -> RwLockReadGuard<'_, Policy> {
+        self.policy.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn set_trust(&self, policy: TrustPolicy) {
-        *self.trust.write().unwrap_or_else(|p| p.into_inner()) = policy;
+    pub fn set_policy(&self, policy: Policy) {
+        *self.policy.write().unwrap_or_else(|p| p.into_inner()) = policy;
+    }
+
+    pub fn in_mesh(&self, ip: Ipv4Addr) -> bool {
+        self.prefix.covers(ip)
+    }
+
+    /// The peer that carries traffic for addresses outside the mesh, if any.
+    pub fn internet_peer(&self) -> Option<Arc<Peer>> {
+        let via = self.policy().routing.internet_via?;
+        self.registry().by_key(&via)
     }
 
     pub fn stopping(&self) -> bool {

@@ -49,7 +49,7 @@ pub fn on_initiation(
         Stats::inc(&ctx.stats.drop_handshake_replay);
         return;
     }
-    if ctx.trust().decide(&node_id(&key), &src) == Verdict::Untrusted {
+    if ctx.policy().trust.decide(&node_id(&key), &src) == Verdict::Untrusted {
         Stats::inc(&ctx.stats.drop_untrusted);
         ctx.emit(Event::Untrusted {
             public_key: key,

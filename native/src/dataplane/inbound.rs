@@ -123,16 +123,36 @@ fn on_transport(
             return;
         }
         Payload::ProbeReply(nonce) => return peer.lock().probe_answered(nonce, now),
+        Payload::Advert(body) => {
+            if peer.adverts.take(now) {
+                ctx.emit(Event::Control {
+                    public_key: peer.public_key,
+                    payload: body.to_vec(),
+                });
+            } else {
+                Stats::inc(&ctx.stats.drop_advert_flood);
+            }
+            return;
+        }
         Payload::Unknown => return Stats::inc(&ctx.stats.drop_unknown_payload),
     };
     let Some(header) = ipv4::parse(packet) else {
         return Stats::inc(&ctx.stats.drop_not_ipv4);
     };
-    // Cryptokey routing: a peer may only speak for its own mesh address.
-    if header.src != peer_ip {
+    // Cryptokey routing: a peer speaks only for its own mesh address, except
+    // the selected gateway, which relays the internet's answers.
+    let from_internet = !ctx.in_mesh(header.src);
+    let may_send = if from_internet {
+        ctx.policy().routing.internet_via == Some(peer.public_key)
+    } else {
+        header.src == peer_ip
+    };
+    if !may_send {
         return Stats::inc(&ctx.stats.drop_source_mismatch);
     }
-    if header.dst != ctx.mesh_ip {
+    // For us; or, on a gateway, a peer's own packet for the internet.
+    let for_internet = !from_internet && !ctx.in_mesh(header.dst) && ctx.policy().routing.gateway;
+    if header.dst != ctx.mesh_ip && !for_internet {
         return Stats::inc(&ctx.stats.drop_not_for_us);
     }
     match ctx.tun.send(&packet[..header.total_len]) {

@@ -12,6 +12,7 @@
 pub mod actions;
 pub mod context;
 pub mod handshakes;
+pub mod icmp;
 pub mod inbound;
 pub mod ipv4;
 pub mod outbound;

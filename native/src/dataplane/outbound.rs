@@ -7,7 +7,7 @@
 //! 4. seal outside any lock, send to the peer's endpoint
 
 use std::io::ErrorKind;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ use crate::proto::tunnel::{Actions, Outbound};
 use crate::stats::Stats;
 
 use super::context::Context;
-use super::{actions, ipv4, MAX_PACKET, MAX_SEALED};
+use super::{actions, icmp, ipv4, MAX_PACKET, MAX_SEALED};
 
 pub fn run(ctx: Arc<Context>) {
     let mut packet = vec![0u8; MAX_PACKET];
@@ -47,12 +47,55 @@ pub fn run(ctx: Arc<Context>) {
     }
 }
 
+/// Drops a packet with a reason and tells the local sender why.
+fn refuse(
+    ctx: &Context,
+    packet: &[u8],
+    header: &ipv4::Header,
+    code: u8,
+    counter: &AtomicU64,
+    scratch: &mut [u8],
+) {
+    Stats::inc(counter);
+    if let Some(n) = icmp::unreachable(packet, header, ctx.mesh_ip, code, scratch) {
+        if ctx.tun.send(&scratch[..n]).is_ok() {
+            Stats::inc(&ctx.stats.icmp_unreachable_sent);
+        }
+    }
+}
+
 pub fn handle(ctx: &Context, packet: &[u8], sealed: &mut [u8], now: Instant) {
     let Some(header) = ipv4::parse(packet) else {
         return Stats::inc(&ctx.stats.drop_not_ipv4);
     };
-    let Some(peer) = ctx.registry().by_ip(&header.dst) else {
-        return Stats::inc(&ctx.stats.drop_no_route);
+    let routed = ctx.registry().by_ip(&header.dst);
+    let peer = match routed {
+        Some(peer) => peer,
+        None if ctx.in_mesh(header.dst) => {
+            return refuse(
+                ctx,
+                packet,
+                &header,
+                icmp::HOST_UNREACHABLE,
+                &ctx.stats.drop_no_route,
+                sealed,
+            )
+        }
+        // Outside the mesh: the selected gateway, if there is one; otherwise
+        // the kill-switch holds (nothing leaves for the internet).
+        None => match ctx.internet_peer() {
+            Some(gateway) => gateway,
+            None => {
+                return refuse(
+                    ctx,
+                    packet,
+                    &header,
+                    icmp::ADMIN_PROHIBITED,
+                    &ctx.stats.drop_no_gateway,
+                    sealed,
+                )
+            }
+        },
     };
     let mut acts = Actions::default();
     let decision = peer.lock().outbound(packet, now, &mut acts);

@@ -6,12 +6,19 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use std::time::Instant;
+
 use crate::proto::tunnel::Tunnel;
+use crate::ratelimit::TokenBucket;
 use crate::snapshot::{node_id, NodeId, PublicKey};
 
 /// Peers that dialled in without being configured are capped, so a stream
 /// of fresh keys cannot grow memory without bound.
 pub const MAX_DYNAMIC_PEERS: usize = 1024;
+/// A peer's advertisements reaching JavaScript: they are seconds apart when
+/// honest; more is dropped and counted.
+const ADVERTS_PER_SEC: u32 = 2;
+const ADVERT_BURST: u32 = 8;
 
 pub struct Peer {
     pub public_key: PublicKey,
@@ -21,6 +28,8 @@ pub struct Peer {
     tunnel: Mutex<Tunnel>,
     pub rx_bytes: AtomicU64,
     pub tx_bytes: AtomicU64,
+    /// Advertisements this peer may send up to the control plane.
+    pub adverts: TokenBucket,
 }
 
 impl Peer {
@@ -32,6 +41,7 @@ impl Peer {
             tunnel: Mutex::new(tunnel),
             rx_bytes: AtomicU64::new(0),
             tx_bytes: AtomicU64::new(0),
+            adverts: TokenBucket::new(ADVERTS_PER_SEC, ADVERT_BURST, Instant::now()),
         })
     }
 

@@ -8,7 +8,7 @@ use crate::error::EngineError;
 
 const SOCKET_BUFFER_BYTES: libc::c_int = 4 << 20;
 
-pub fn bind(addr: SocketAddr) -> Result<UdpSocket, EngineError> {
+pub fn bind(addr: SocketAddr, fwmark: u32) -> Result<UdpSocket, EngineError> {
     let sock = UdpSocket::bind(addr)
         .map_err(|e| EngineError::UdpBind(format!("cannot bind UDP {addr}: {e}")))?;
     sock.set_nonblocking(true)
@@ -21,6 +21,24 @@ pub fn bind(addr: SocketAddr) -> Result<UdpSocket, EngineError> {
     ] {
         if !set_buffer(&sock, forced) {
             set_buffer(&sock, plain);
+        }
+    }
+    if fwmark != 0 {
+        // SAFETY: passes a pointer to a live u32 of the stated size.
+        let rc = unsafe {
+            libc::setsockopt(
+                sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_MARK,
+                (&fwmark as *const u32).cast(),
+                std::mem::size_of::<u32>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(EngineError::UdpBind(format!(
+                "cannot mark UDP {addr} with fwmark {fwmark:#x}: {e}"
+            )));
         }
     }
     Ok(sock)

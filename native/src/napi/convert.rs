@@ -9,7 +9,7 @@ use napi::bindgen_prelude::Buffer;
 use crate::engine::{EngineConfig, PeerReport, PeerState};
 use crate::error::EngineError;
 use crate::event::Event;
-use crate::snapshot::{NodeId, PeerSpec, PublicKey, Snapshot, TrustMode, TrustPolicy};
+use crate::snapshot::{NodeId, PeerSpec, PublicKey, Routing, Snapshot, TrustMode, TrustPolicy};
 
 #[napi(object)]
 pub struct EngineOptions {
@@ -19,6 +19,9 @@ pub struct EngineOptions {
     pub mtu: u32,
     pub bind_address: String,
     pub listen_port: u32,
+    /// Firewall mark on the engine's UDP socket (0 = none), so policy routing
+    /// keeps its encrypted traffic on the underlay.
+    pub fwmark: u32,
 }
 
 #[napi(object)]
@@ -48,6 +51,10 @@ pub struct EngineSnapshot {
     pub trust_mode: String,
     pub allow_list: Vec<String>,
     pub pins: Vec<TrustPin>,
+    /// Public key of the selected gateway: where non-mesh traffic goes.
+    pub internet_via: Option<String>,
+    /// This node is a gateway: peers' non-mesh traffic goes to the OS.
+    pub gateway: bool,
 }
 
 #[napi(object)]
@@ -60,6 +67,8 @@ pub struct EngineEvent {
     pub mesh_ip: Option<String>,
     pub source: Option<String>,
     pub message: Option<String>,
+    /// A control advertisement's bytes, hex.
+    pub payload: Option<String>,
 }
 
 #[napi(object)]
@@ -136,6 +145,7 @@ impl TryFrom<EngineOptions> for EngineConfig {
             tun_name: o.tun_name,
             mtu,
             bind: SocketAddr::new(ip, port),
+            fwmark: o.fwmark,
         })
     }
 }
@@ -194,6 +204,10 @@ impl TryFrom<EngineSnapshot> for Snapshot {
                 allowed,
                 pins,
             },
+            routing: Routing {
+                internet_via: s.internet_via.as_deref().map(public_key).transpose()?,
+                gateway: s.gateway,
+            },
         })
     }
 }
@@ -207,6 +221,7 @@ impl From<Event> for EngineEvent {
             mesh_ip: None,
             source: None,
             message: None,
+            payload: None,
         };
         let kind = match e {
             Event::Connected {
@@ -251,6 +266,14 @@ impl From<Event> for EngineEvent {
                 out.public_key = Some(hex(&public_key));
                 out.mesh_ip = Some(mesh_ip.to_string());
                 "mesh_ip_conflict"
+            }
+            Event::Control {
+                public_key,
+                payload,
+            } => {
+                out.public_key = Some(hex(&public_key));
+                out.payload = Some(hex(&payload));
+                "control"
             }
             Event::Fault { message } => {
                 out.message = Some(message);

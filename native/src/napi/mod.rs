@@ -64,6 +64,18 @@ impl JsEngine {
             .map_err(js_error)
     }
 
+    /// Sends a control-plane advertisement to a peer; false when it has no session.
+    #[napi]
+    pub fn send_control(&self, public_key: String, payload: Buffer) -> Result<bool> {
+        let engine = self.inner.as_ref().ok_or_else(not_running)?;
+        engine
+            .send_control(
+                &convert::public_key(&public_key).map_err(js_error)?,
+                &payload,
+            )
+            .map_err(js_error)
+    }
+
     /// Drops a peer and its sessions; false if the engine did not know it.
     #[napi]
     pub fn forget_peer(&self, public_key: String) -> Result<bool> {

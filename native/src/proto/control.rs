@@ -1,11 +1,14 @@
-//! What a decrypted transport payload is (docs/PROTOCOL.md §5.6): empty = a
-//! keepalive; first nibble 4 = an IPv4 packet; first byte 0x01/0x02 = a
-//! latency probe / its reply. Bytes 0x00 and 0x03–0x3f are reserved for
-//! later control messages (route advertisements).
+//! What a decrypted transport payload is (docs/PROTOCOL.md §3.3): empty = a
+//! keepalive; first nibble 4 = an IPv4 packet; 0x01/0x02 = a latency probe /
+//! its reply; 0x03 = an advertisement for the control plane (opaque here).
+//! Bytes 0x00 and 0x04–0x3f are reserved.
 
 pub const PROBE: u8 = 0x01;
 pub const PROBE_REPLY: u8 = 0x02;
+pub const ADVERT: u8 = 0x03;
 pub const PROBE_LEN: usize = 9;
+/// Advertisements are small, whole control-plane messages (roles, routes).
+pub const MAX_ADVERT_LEN: usize = 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Payload<'a> {
@@ -13,6 +16,8 @@ pub enum Payload<'a> {
     Ipv4(&'a [u8]),
     Probe(u64),
     ProbeReply(u64),
+    /// The advertisement's bytes, without the type byte.
+    Advert(&'a [u8]),
     Unknown,
 }
 
@@ -27,6 +32,9 @@ pub fn classify(payload: &[u8]) -> Payload<'_> {
         Some(b) if b >> 4 == 4 => Payload::Ipv4(payload),
         Some(&PROBE) if payload.len() == PROBE_LEN => Payload::Probe(nonce()),
         Some(&PROBE_REPLY) if payload.len() == PROBE_LEN => Payload::ProbeReply(nonce()),
+        Some(&ADVERT) if payload.len() > 1 && payload.len() <= 1 + MAX_ADVERT_LEN => {
+            Payload::Advert(&payload[1..])
+        }
         Some(_) => Payload::Unknown,
     }
 }
@@ -46,6 +54,17 @@ pub fn probe_reply(nonce: u64) -> [u8; PROBE_LEN] {
     message(PROBE_REPLY, nonce)
 }
 
+/// Wraps an advertisement; None when it is empty or too large.
+pub fn advert(body: &[u8]) -> Option<Vec<u8>> {
+    if body.is_empty() || body.len() > MAX_ADVERT_LEN {
+        return None;
+    }
+    let mut m = Vec::with_capacity(1 + body.len());
+    m.push(ADVERT);
+    m.extend_from_slice(body);
+    Some(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,7 +72,12 @@ mod tests {
     #[test]
     fn classifies_every_kind_of_payload() {
         let ipv4 = [0x45u8, 0, 0, 20];
-        let cases: [(&str, &[u8], Payload<'_>); 7] = [
+        let ad = advert(b"{}").unwrap();
+        let too_big = [[ADVERT].as_slice(), &[b'x'; MAX_ADVERT_LEN + 1]].concat();
+        let cases: [(&str, &[u8], Payload<'_>); 10] = [
+            ("advert", &ad, Payload::Advert(b"{}")),
+            ("empty advert", &[ADVERT], Payload::Unknown),
+            ("oversized advert", &too_big, Payload::Unknown),
             ("empty is a keepalive", &[], Payload::Keepalive),
             ("version 4 is IPv4", &ipv4, Payload::Ipv4(&ipv4)),
             ("probe", &probe(7), Payload::Probe(7)),
@@ -64,7 +88,7 @@ mod tests {
             ),
             ("short probe", &[PROBE, 1, 2], Payload::Unknown),
             ("IPv6 is not carried", &[0x60, 0, 0, 0], Payload::Unknown),
-            ("reserved control byte", &[0x03; 9], Payload::Unknown),
+            ("reserved control byte", &[0x04; 9], Payload::Unknown),
         ];
         for (name, bytes, want) in cases {
             assert_eq!(classify(bytes), want, "{name}");
