@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -8,13 +8,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PimError } from '../ts/errors';
 import { RpcCallError, RpcClient } from '../ts/rpc/client';
 import { type MethodTable, type RpcLog, defineMethod } from '../ts/rpc/dispatch';
-import { NOTIFICATION_QUEUE_LIMIT } from '../ts/rpc/events';
+import { EventHub, NOTIFICATION_QUEUE_LIMIT } from '../ts/rpc/events';
 import { LineSplitter } from '../ts/rpc/framing';
 import { RpcServer } from '../ts/rpc/server';
 
 type Json = Record<string, any>;
 
 const recorded: string[] = [];
+/** Called by logs.subscribe once it has subscribed and sent its history, while its answer is pending. */
+let replaySent: () => void = () => {};
 
 const methods: MethodTable = {
   echo: defineMethod({ value: { type: 'string' } }, ({ value }) => ({ value })),
@@ -32,19 +34,40 @@ const methods: MethodTable = {
   }),
   record: defineMethod({ tag: { type: 'string' } }, ({ tag }) => void recorded.push(tag)),
   'status.subscribe': defineMethod({}, (_p, ctx) => ({ subscription_id: ctx.subscribe('status') })),
+  'logs.subscribe': defineMethod({}, async (_p, ctx) => {
+    const subscriptionId = ctx.subscribe('logs');
+    for (const message of ['history 1', 'history 2']) ctx.notify('logs', { message });
+    replaySent();
+    await delay(50);
+    // A context used after its call was answered must not hold anything back.
+    setImmediate(() => ctx.notify('logs', { message: 'sent after the answer' }));
+    return { subscription_id: subscriptionId, replayed: 2 };
+  }),
   'status.unsubscribe': defineMethod({ subscription_id: { type: 'string', optional: true } }, (p, ctx) => {
     ctx.unsubscribe('status', p.subscription_id ?? null);
     return null;
   }),
 };
 
-function socketPath(): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pim-rpc-')), 'run', 'pim.sock');
+/** A socket path in a fresh temp dir (removed when the test ends) whose parent does not exist yet. */
+function socketPath(t: ExecutionContext): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-rpc-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return path.join(dir, 'run', 'pim.sock');
 }
 
-async function start(at = socketPath(), logs: Json[] = []): Promise<RpcServer> {
+/** A server closed when the test ends, however it ends. */
+async function start(t: ExecutionContext, at = socketPath(t), logs: Json[] = []): Promise<RpcServer> {
   const logger: RpcLog = (level, message, fields) => logs.push({ level, message, ...fields });
-  return RpcServer.listen({ path: at, methods, daemonVersion: '9.9.9', features: ['test'], logger });
+  const server = await RpcServer.listen({ path: at, methods, daemonVersion: '9.9.9', features: ['test'], logger });
+  t.teardown(() => server.close());
+  return server;
+}
+
+async function connect(t: ExecutionContext, at: string, client = 'test'): Promise<RpcClient> {
+  const rpc = await RpcClient.connect(at, { client });
+  t.teardown(() => rpc.close());
+  return rpc;
 }
 
 /** A client that speaks raw lines, to send what RpcClient never would. */
@@ -71,10 +94,11 @@ class Raw {
     });
   }
 
-  static connect(at: string): Promise<Raw> {
+  static connect(t: ExecutionContext, at: string): Promise<Raw> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(at, () => resolve(new Raw(socket)));
       socket.once('error', reject);
+      t.teardown(() => socket.destroy());
     });
   }
 
@@ -104,8 +128,8 @@ class Raw {
 }
 
 test('the hello gate: -32600 before hello, -32001 for another rpc_version, then the hello result', async (t) => {
-  const server = await start();
-  const raw = await Raw.connect(server.path);
+  const server = await start(t);
+  const raw = await Raw.connect(t, server.path);
   const early = await raw.call('echo', { value: 'x' });
   t.is(early['error'].code, -32600);
   t.regex(early['error'].message, /call rpc\.hello first/);
@@ -114,26 +138,22 @@ test('the hello gate: -32600 before hello, -32001 for another rpc_version, then 
   t.is((await raw.call('echo', { value: 'x' }))['error'].code, -32600, 'a failed hello leaves the gate shut');
   t.deepEqual((await raw.hello())['result'], { daemon: 'pim-daemon/9.9.9', rpc_version: 1, features: ['test'] });
   t.deepEqual((await raw.call('echo', { value: 'x' }))['result'], { value: 'x' });
-  raw.socket.destroy();
-  await server.close();
 });
 
 test('bad JSON gets -32700 with id null and the connection keeps answering', async (t) => {
-  const server = await start();
-  const raw = await Raw.connect(server.path);
+  const server = await start(t);
+  const raw = await Raw.connect(t, server.path);
   await raw.hello();
   raw.send('{"jsonrpc":"2.0","id":1,');
   const answer = await raw.next();
   t.is(answer!['id'], null);
   t.is(answer!['error'].code, -32700);
   t.deepEqual((await raw.call('echo', { value: 'still here' }))['result'], { value: 'still here' });
-  raw.socket.destroy();
-  await server.close();
 });
 
 test('envelope errors are -32600; unknown methods -32601; bad params -32602 naming the param', async (t) => {
-  const server = await start();
-  const raw = await Raw.connect(server.path);
+  const server = await start(t);
+  const raw = await Raw.connect(t, server.path);
   await raw.hello();
   for (const bad of ['[]', '42', '{"jsonrpc":"1.0","id":1,"method":"echo"}', '{"jsonrpc":"2.0","id":1}']) {
     raw.send(bad);
@@ -144,25 +164,21 @@ test('envelope errors are -32600; unknown methods -32601; bad params -32602 nami
   const bad = await raw.call('route.set_split_default', { on: 'yes' });
   t.deepEqual(bad['error'], { code: -32602, message: "invalid params: 'on' must be a boolean" });
   t.is((await raw.call('route.set_split_default', [true]))['error'].code, -32602);
-  raw.socket.destroy();
-  await server.close();
 });
 
 test('params missing or null are accepted; a handler returning nothing answers null', async (t) => {
-  const server = await start();
-  const raw = await Raw.connect(server.path);
+  const server = await start(t);
+  const raw = await Raw.connect(t, server.path);
   await raw.hello();
   raw.send({ jsonrpc: '2.0', id: 1, method: 'nothing' });
   t.deepEqual(await raw.next(), { jsonrpc: '2.0', id: 1, result: null });
   raw.send({ jsonrpc: '2.0', id: 2, method: 'nothing', params: null });
   t.deepEqual(await raw.next(), { jsonrpc: '2.0', id: 2, result: null });
-  raw.socket.destroy();
-  await server.close();
 });
 
 test('ids are echoed exactly as sent', async (t) => {
-  const server = await start();
-  const raw = await Raw.connect(server.path);
+  const server = await start(t);
+  const raw = await Raw.connect(t, server.path);
   await raw.hello();
   for (const id of [7, 0, -3, 1.5, 'abc', '', '42']) {
     raw.send({ jsonrpc: '2.0', id, method: 'echo', params: { value: 'v' } });
@@ -170,13 +186,11 @@ test('ids are echoed exactly as sent', async (t) => {
   }
   raw.send({ jsonrpc: '2.0', id: null, method: 'echo', params: { value: 'v' } });
   t.is((await raw.next())!['id'], null);
-  raw.socket.destroy();
-  await server.close();
 });
 
 test('notifications from the client run but are never answered', async (t) => {
-  const server = await start();
-  const raw = await Raw.connect(server.path);
+  const server = await start(t);
+  const raw = await Raw.connect(t, server.path);
   await raw.hello();
   raw.send({ jsonrpc: '2.0', method: 'record', params: { tag: 'from-notification' } });
   raw.send({ jsonrpc: '2.0', method: 'nope' });
@@ -184,14 +198,12 @@ test('notifications from the client run but are never answered', async (t) => {
   const answer = await raw.call('echo', { value: 'after' });
   t.deepEqual(answer['result'], { value: 'after' }, 'the first line back answers the call, not a notification');
   t.true(recorded.includes('from-notification'));
-  raw.socket.destroy();
-  await server.close();
 });
 
 test('PimErrors keep their code and data; other throws become a generic -32603 and the stack is logged', async (t) => {
   const logs: Json[] = [];
-  const server = await start(socketPath(), logs);
-  const client = await RpcClient.connect(server.path, { client: 'test' });
+  const server = await start(t, socketPath(t), logs);
+  const client = await connect(t, server.path);
   const missing = await t.throwsAsync(client.call('missing'), { instanceOf: RpcCallError });
   t.is(missing!.code, -32010);
   t.deepEqual(missing!.data, { node_id: 'abcd1234' });
@@ -199,14 +211,12 @@ test('PimErrors keep their code and data; other throws become a generic -32603 a
   t.is(crash.code, -32603);
   t.notRegex(crash.message, /secret/);
   t.true(logs.some((l) => l.level === 'error' && String(l['stack']).includes('secret internals')));
-  await client.close();
-  await server.close();
 });
 
 test('a 1 MiB+ line closes only its own connection', async (t) => {
-  const server = await start();
-  const good = await RpcClient.connect(server.path, { client: 'good' });
-  const bad = await Raw.connect(server.path);
+  const server = await start(t);
+  const good = await connect(t, server.path, 'good');
+  const bad = await Raw.connect(t, server.path);
   await bad.hello();
   bad.socket.write(Buffer.alloc(1024 * 1024 + 10, 'a'));
   const answer = await bad.next();
@@ -214,34 +224,29 @@ test('a 1 MiB+ line closes only its own connection', async (t) => {
   t.is(answer!['error'].code, -32600);
   t.is(await bad.next(), null, 'the offending connection is closed');
   t.deepEqual(await good.call('echo', { value: 'ok' }), { value: 'ok' });
-  await good.close();
-  await server.close();
 });
 
 test('the socket is a Unix socket of mode 0600 in a directory created 0700', async (t) => {
-  const server = await start();
+  const server = await start(t);
   const stat = fs.statSync(server.path);
   t.true(stat.isSocket());
   t.is(stat.mode & 0o777, 0o600);
   t.is(fs.statSync(path.dirname(server.path)).mode & 0o777, 0o700);
   t.deepEqual(fs.readdirSync(path.dirname(server.path)), ['pim.sock'], 'no temporary name is left behind');
-  await server.close();
 });
 
 test('a second server on the same path fails with socket_busy while the first keeps serving', async (t) => {
-  const first = await start();
-  const err = (await t.throwsAsync(start(first.path), { instanceOf: PimError })) as PimError;
+  const first = await start(t);
+  const err = (await t.throwsAsync(start(t, first.path), { instanceOf: PimError })) as PimError;
   t.is(err.code, 'socket_busy');
   t.is(err.message, `another pim-daemon is already running on ${first.path}`);
   t.regex(err.hint!, /pim down/);
-  const client = await RpcClient.connect(first.path, { client: 'test' });
+  const client = await connect(t, first.path);
   t.deepEqual(await client.call('echo', { value: 'first' }), { value: 'first' });
-  await client.close();
-  await first.close();
 });
 
 test('a socket left by a killed daemon is replaced', async (t) => {
-  const at = socketPath();
+  const at = socketPath(t);
   fs.mkdirSync(path.dirname(at), { recursive: true });
   const script = `require('net').createServer().listen(${JSON.stringify(at)}, () => console.log('ready'))`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -249,33 +254,31 @@ test('a socket left by a killed daemon is replaced', async (t) => {
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));
   t.true(fs.statSync(at).isSocket(), 'the killed process left its socket file');
-  const server = await start(at);
-  const client = await RpcClient.connect(at, { client: 'test' });
+  await start(t, at);
+  const client = await connect(t, at);
   t.deepEqual(await client.call('echo', { value: 'new' }), { value: 'new' });
-  await client.close();
-  await server.close();
 });
 
 test('a file at the path that is not a socket is left alone', async (t) => {
-  const at = socketPath();
+  const at = socketPath(t);
   fs.mkdirSync(path.dirname(at), { recursive: true });
   fs.writeFileSync(at, 'precious');
-  const err = (await t.throwsAsync(start(at), { instanceOf: PimError })) as PimError;
+  const err = (await t.throwsAsync(start(t, at), { instanceOf: PimError })) as PimError;
   t.is(err.code, 'io_failed');
   t.regex(err.message, /is not a socket/);
   t.is(fs.readFileSync(at, 'utf8'), 'precious');
 });
 
 test('close() removes the socket file, but not one that another server has put there since', async (t) => {
-  const server = await start();
+  const server = await start(t);
   await server.close();
   t.false(fs.existsSync(server.path));
-  const old = await start();
+  const old = await start(t);
   fs.unlinkSync(old.path);
-  const replacement = await start(old.path);
+  const replacement = await start(t, old.path);
   await old.close();
   t.true(fs.existsSync(replacement.path));
-  const client = await RpcClient.connect(replacement.path, { client: 'test' });
+  const client = await connect(t, replacement.path);
   t.deepEqual(await client.call('echo', { value: 'alive' }), { value: 'alive' });
   await client.close();
   await replacement.close();
@@ -284,37 +287,36 @@ test('close() removes the socket file, but not one that another server has put t
 
 test('a client that disconnects mid-request harms nothing', async (t) => {
   const logs: Json[] = [];
-  const server = await start(socketPath(), logs);
-  const leaver = await Raw.connect(server.path);
+  const server = await start(t, socketPath(t), logs);
+  const leaver = await Raw.connect(t, server.path);
   await leaver.hello();
+  const [conn] = server.connections;
   leaver.send({ jsonrpc: '2.0', id: 1, method: 'sleep', params: { ms: 100 } });
   await delay(20);
   leaver.socket.destroy();
-  await delay(200);
+  await conn!.closed;
+  await delay(150); // the handler finishes after its client left; its answer goes nowhere
   t.is(server.connections.size, 0);
-  const client = await RpcClient.connect(server.path, { client: 'test' });
+  const client = await connect(t, server.path);
   t.is(await client.call('sleep', { ms: 1 }), 'slept');
   t.deepEqual(logs.filter((l) => l.level === 'warn' || l.level === 'error'), []);
-  await client.close();
-  await server.close();
 });
 
 test('a client that shuts its write side still gets its answers', async (t) => {
-  const server = await start();
-  const raw = await Raw.connect(server.path);
+  const server = await start(t);
+  const raw = await Raw.connect(t, server.path);
   raw.send({ jsonrpc: '2.0', id: 1, method: 'rpc.hello', params: { client: 'test', rpc_version: 1 } });
   raw.send({ jsonrpc: '2.0', id: 2, method: 'sleep', params: { ms: 50 } });
   raw.socket.end();
   t.is((await raw.next())!['id'], 1);
   t.deepEqual(await raw.next(), { jsonrpc: '2.0', id: 2, result: 'slept' });
   t.is(await raw.next(), null);
-  await server.close();
 });
 
 test('events reach only subscribers, and unsubscribe stops them', async (t) => {
-  const server = await start();
-  const subscriber = await RpcClient.connect(server.path, { client: 'sub' });
-  const bystander = await RpcClient.connect(server.path, { client: 'other' });
+  const server = await start(t);
+  const subscriber = await connect(t, server.path, 'sub');
+  const bystander = await connect(t, server.path, 'other');
   const seen: [string, unknown][] = [];
   const unseen: unknown[] = [];
   subscriber.onNotification((method, params) => seen.push([method, params]));
@@ -334,16 +336,57 @@ test('events reach only subscribers, and unsubscribe stops them', async (t) => {
   t.is(seen.length, 1);
   await subscriber.call('status.subscribe');
   await subscriber.close();
-  await delay(20);
-  server.events.publish('status', event); // the closed connection is gone from the topic: nothing to throw on
-  t.is(server.connections.size, 1);
-  await bystander.close();
-  await server.close();
+  while (server.connections.size > 1) await delay(5);
+  server.events.publish('status', event);
+  await bystander.call('nothing');
+  t.deepEqual(unseen, []);
+});
+
+test('the hub: one delivery per subscribed connection, ids per connection, closed connections forgotten', (t) => {
+  const hub = new EventHub();
+  const got = { a: [] as string[], b: [] as string[] };
+  const a = { id: 'a', deliver: (line: string) => got.a.push(line) };
+  const b = { id: 'b', deliver: (line: string) => got.b.push(line) };
+  const first = hub.subscribe(a, 'peers');
+  const second = hub.subscribe(a, 'peers');
+  hub.subscribe(a, 'logs');
+  t.not(first, second);
+  hub.publish('peers', { kind: 'connected' });
+  t.deepEqual(got.a, ['{"jsonrpc":"2.0","method":"peers.event","params":{"kind":"connected"}}'], 'once, however many subscriptions');
+  t.false(hub.unsubscribe(b, 'peers', first), "b cannot drop a's subscription");
+  t.true(hub.unsubscribe(a, 'peers', first));
+  hub.publish('peers', {});
+  t.is(got.a.length, 2, 'still subscribed through the second id');
+  hub.remove(a);
+  hub.publish('peers', {});
+  hub.publish('logs', {});
+  t.is(got.a.length, 2, 'removed from every topic');
+  hub.subscribe(b, 'gateway');
+  t.true(hub.unsubscribe(b, 'gateway', null));
+  hub.publish('gateway', {});
+  t.deepEqual(got.b, []);
+});
+
+test('what a subscribing call sends, and live events meanwhile, come after its answer, in order', async (t) => {
+  const server = await start(t);
+  const raw = await Raw.connect(t, server.path);
+  await raw.hello();
+  const subscribed = new Promise<void>((resolve) => (replaySent = resolve));
+  raw.send({ jsonrpc: '2.0', id: 5, method: 'logs.subscribe' });
+  await subscribed;
+  server.events.publish('logs', { message: 'live while answering' });
+  const answer = await raw.next();
+  t.like(answer, { id: 5, result: { replayed: 2 } });
+  const messages: string[] = [];
+  for (let i = 0; i < 4; i++) messages.push((await raw.next())!['params'].message);
+  t.deepEqual(messages, ['history 1', 'history 2', 'live while answering', 'sent after the answer']);
+  server.events.publish('logs', { message: 'live later' });
+  t.is((await raw.next())!['params'].message, 'live later');
 });
 
 test('a subscriber that stops reading has a bounded queue that keeps the newest events', async (t) => {
-  const server = await start();
-  const slow = await Raw.connect(server.path);
+  const server = await start(t);
+  const slow = await Raw.connect(t, server.path);
   await slow.hello();
   await slow.call('status.subscribe');
   slow.socket.pause();
@@ -362,23 +405,19 @@ test('a subscriber that stops reading has a bounded queue that keeps the newest 
   while (received.at(-1) !== total - 1) received.push((await slow.next())!['params'].detail.seq);
   t.true(received.length < total);
   t.true(received.every((seq, i) => i === 0 || seq > received[i - 1]!), 'order is kept');
-  slow.socket.destroy();
-  await server.close();
 });
 
 test('20 concurrent clients doing 50 calls each all succeed', async (t) => {
-  const server = await start();
-  const clients = await Promise.all(Array.from({ length: 20 }, (_, i) => RpcClient.connect(server.path, { client: `c${i}` })));
+  const server = await start(t);
+  const clients = await Promise.all(Array.from({ length: 20 }, (_, i) => connect(t, server.path, `c${i}`)));
   const results = await Promise.all(
     clients.map((client, i) => Promise.all(Array.from({ length: 50 }, (_, j) => client.call('echo', { value: `${i}/${j}` })))),
   );
   results.forEach((answers, i) => answers.forEach((answer, j) => t.deepEqual(answer, { value: `${i}/${j}` })));
-  await Promise.all(clients.map((client) => client.close()));
-  await server.close();
 });
 
 test('the client reports a missing daemon as daemon_not_running', async (t) => {
-  const at = socketPath();
+  const at = socketPath(t);
   const err = (await t.throwsAsync(RpcClient.connect(at, { client: 'test' }), { instanceOf: PimError })) as PimError;
   t.is(err.code, 'daemon_not_running');
   t.is(err.message, `the pim daemon is not running (no answer on ${at})`);
@@ -387,8 +426,8 @@ test('the client reports a missing daemon as daemon_not_running', async (t) => {
 });
 
 test('server.close() ends open connections and the client learns of it', async (t) => {
-  const server = await start();
-  const client = await RpcClient.connect(server.path, { client: 'test' });
+  const server = await start(t);
+  const client = await connect(t, server.path);
   const pending = client.call('sleep', { ms: 2000 });
   await server.close();
   await client.whenClosed();

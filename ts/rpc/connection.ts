@@ -3,7 +3,7 @@
 //   2. JSON.parse (bad: -32700, id null) → envelope check (bad: -32600)
 //   3. hello gate: rpc.hello must come first (anything else: -32600)
 //   4. dispatch, concurrently; a request without id is run but never answered
-//   5. every outgoing line goes through the Outbox, the only writer
+//   5. every outgoing line goes through the Outbox (events.ts), the only writer
 //
 // Flow control: reading pauses while the socket's write side is full or too
 // many requests are running, so neither a client that sends without reading
@@ -24,7 +24,7 @@ import {
   invalidRequest,
   parseRequest,
 } from './dispatch';
-import { type EventHub, type Subscriber, NOTIFICATION_QUEUE_LIMIT, notificationLine } from './events';
+import { type EventHub, type Subscriber, Outbox, notificationLine } from './events';
 import { LineSplitter } from './framing';
 import { validateParams } from './params';
 
@@ -52,80 +52,12 @@ export interface ConnectionOptions {
   log: RpcLog;
 }
 
-/**
- * The single writer of a connection. Lines go to the socket whole, in order;
- * while the socket is full they wait here, and waiting notifications are
- * capped at NOTIFICATION_QUEUE_LIMIT by dropping the oldest. Responses are
- * never dropped: they are bounded by the requests read, and reading pauses
- * while the socket is full.
- */
-class Outbox {
-  private readonly queue: { line: string; notification: boolean }[] = [];
-  private notifications = 0;
-  private ending = false;
-  blocked = false;
-  dropped = 0;
-
-  constructor(
-    private readonly socket: net.Socket,
-    private readonly onBlockedChange: () => void,
-  ) {
-    socket.on('drain', () => {
-      this.blocked = false;
-      this.flush();
-      this.onBlockedChange();
-    });
-  }
-
-  get queuedNotifications(): number {
-    return this.notifications;
-  }
-
-  /** False once the connection is ending or gone: nothing more can be sent. */
-  get open(): boolean {
-    return !this.ending && this.socket.writable;
-  }
-
-  send(line: string, notification: boolean): void {
-    if (!this.open) return;
-    if (notification && this.notifications >= NOTIFICATION_QUEUE_LIMIT) {
-      // The oldest waiting notification sits near the head: everything ahead
-      // of it is a response, and few responses wait while reading is paused.
-      this.queue.splice(this.queue.findIndex((item) => item.notification), 1);
-      this.notifications--;
-      this.dropped++;
-    }
-    this.queue.push({ line, notification });
-    if (notification) this.notifications++;
-    this.flush();
-  }
-
-  /** Sends what is queued, then ends the socket's write side. */
-  end(): void {
-    this.ending = true;
-    this.flush();
-  }
-
-  private flush(): void {
-    while (!this.blocked && this.queue.length > 0 && this.socket.writable) {
-      const item = this.queue.shift()!;
-      if (item.notification) this.notifications--;
-      if (!this.socket.write(`${item.line}\n`)) {
-        this.blocked = true;
-        this.onBlockedChange();
-      }
-    }
-    if (this.ending && this.queue.length === 0 && this.socket.writable) this.socket.end();
-  }
-}
-
 export class Connection implements Subscriber {
   readonly id: string;
   /** Settles when the socket has closed and the connection has left every topic. */
   readonly closed: Promise<void>;
   private readonly outbox: Outbox;
   private readonly splitter = new LineSplitter();
-  private readonly ctx: CallContext;
   private greeted = false;
   private inFlight = 0;
   private readEnded = false;
@@ -136,17 +68,6 @@ export class Connection implements Subscriber {
     const { socket, hub } = opts;
     this.id = opts.id;
     this.outbox = new Outbox(socket, () => this.updateFlow());
-    this.ctx = {
-      connectionId: this.id,
-      subscribe: (topic) => {
-        const subscriptionId = hub.subscribe(this, topic);
-        // A handler may subscribe after its client left; don't keep the dead connection.
-        if (this.gone) hub.remove(this);
-        return subscriptionId;
-      },
-      unsubscribe: (topic, subscriptionId) => hub.unsubscribe(this, topic, subscriptionId),
-      notify: (topic, params) => this.deliver(notificationLine(topic, params)),
-    };
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // The server socket is half-open: a client may send its requests, shut
     // its write side and still get every answer.
@@ -182,7 +103,10 @@ export class Connection implements Subscriber {
     this.outbox.send(line, true);
   }
 
-  /** Stops reading, flushes what is queued and closes; a client that doesn't read is cut off after a grace period. */
+  /**
+   * Takes no more requests, flushes what is queued and closes; a client that
+   * does not read is cut off after a grace period.
+   */
   end(): void {
     if (this.ending) return;
     this.ending = true;
@@ -254,11 +178,49 @@ export class Connection implements Subscriber {
     const { methods, log } = this.opts;
     this.inFlight++;
     this.updateFlow();
-    const outcome = await dispatch(methods, request.method, request.params, this.ctx, log);
+    const call = this.callContext();
+    const outcome = await dispatch(methods, request.method, request.params, call.ctx, log);
     this.inFlight--;
     this.answer(request.id, outcome);
+    call.finish();
     if (this.readEnded && this.inFlight === 0) this.end();
     else this.updateFlow();
+  }
+
+  /**
+   * The context of one call. Once the handler subscribes or notifies, the
+   * connection's notifications wait until the call's answer is queued, so a
+   * client reads `{subscription_id}` first, then what the handler sent (a
+   * history replay), then live events, with nothing lost in between.
+   */
+  private callContext(): { ctx: CallContext; finish: () => void } {
+    const { hub } = this.opts;
+    let state: 'running' | 'holding' | 'done' = 'running';
+    const hold = (): void => {
+      if (state !== 'running') return;
+      state = 'holding';
+      this.outbox.hold();
+    };
+    const ctx: CallContext = {
+      connectionId: this.id,
+      subscribe: (topic) => {
+        hold();
+        const subscriptionId = hub.subscribe(this, topic);
+        // A handler may subscribe after its client left; don't keep the dead connection.
+        if (this.gone) hub.remove(this);
+        return subscriptionId;
+      },
+      unsubscribe: (topic, subscriptionId) => hub.unsubscribe(this, topic, subscriptionId),
+      notify: (topic, params) => {
+        hold();
+        this.deliver(notificationLine(topic, params));
+      },
+    };
+    const finish = (): void => {
+      if (state === 'holding') this.outbox.release();
+      state = 'done';
+    };
+    return { ctx, finish };
   }
 
   private answer(id: RequestId | undefined, outcome: Outcome): void {

@@ -12,7 +12,12 @@ export type RpcLogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** How the rpc layer logs; the daemon adapts its logger to this. */
 export type RpcLog = (level: RpcLogLevel, message: string, fields?: Record<string, unknown>) => void;
 
-/** What a handler may do to the connection that called it. */
+/**
+ * What a handler may do to the connection that called it. Once a handler has
+ * subscribed or notified, the connection's notifications wait until the
+ * handler's answer is queued: the client reads the answer first, then what
+ * the handler sent, then live events.
+ */
 export interface CallContext {
   readonly connectionId: string;
   /** Subscribes this connection to a topic; returns the subscription id. */

@@ -1,9 +1,9 @@
-// Fan-out of daemon events to the connections that subscribed to them.
-//
-// The hub only decides who receives a notification; each connection owns a
-// bounded outgoing queue (see connection.ts) that drops its oldest
-// notifications when its client stops reading, so a burst of events costs
-// at most that bound per connection.
+// Notifications: the hub decides which connections receive an event, and
+// each connection's Outbox queues what its client has not read yet, dropping
+// the oldest notifications beyond a bound, so a burst of events costs at most
+// that bound per connection however slow the client.
+
+import type * as net from 'node:net';
 
 export const TOPICS = ['status', 'peers', 'gateway', 'logs'] as const;
 export type Topic = (typeof TOPICS)[number];
@@ -76,5 +76,101 @@ export class EventHub {
     // Topics reach the hub from typed code only; an unknown one is a programming error.
     if (subscribers === undefined) throw new Error(`unknown event topic '${topic}'`);
     return subscribers;
+  }
+}
+
+/**
+ * The single writer of a connection. Lines go to the socket whole, in order;
+ * while the socket is full they wait here, and waiting notifications are
+ * capped at NOTIFICATION_QUEUE_LIMIT by dropping the oldest. Responses are
+ * never dropped: they are bounded by the requests read, and reading pauses
+ * while the socket is full.
+ */
+export class Outbox {
+  private readonly queue: { line: string; notification: boolean }[] = [];
+  private notifications = 0;
+  /** Notifications kept back while a call that subscribed or notified is being answered. */
+  private held: string[] = [];
+  private holds = 0;
+  private ending = false;
+  blocked = false;
+  dropped = 0;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly onBlockedChange: () => void,
+  ) {
+    socket.on('drain', () => {
+      this.blocked = false;
+      this.flush();
+      this.onBlockedChange();
+    });
+  }
+
+  get queuedNotifications(): number {
+    return this.notifications + this.held.length;
+  }
+
+  /** False once the connection is ending or gone: nothing more can be sent. */
+  get open(): boolean {
+    return !this.ending && this.socket.writable;
+  }
+
+  send(line: string, notification: boolean): void {
+    if (!this.open) return;
+    if (notification) {
+      if (this.queuedNotifications >= NOTIFICATION_QUEUE_LIMIT) this.dropOldestNotification();
+      if (this.holds > 0) {
+        this.held.push(line);
+        return;
+      }
+      this.notifications++;
+    }
+    this.queue.push({ line, notification });
+    this.flush();
+  }
+
+  /** Until the matching release(), notifications wait; responses still go. */
+  hold(): void {
+    this.holds++;
+  }
+
+  release(): void {
+    if (--this.holds > 0) return;
+    for (const line of this.held) this.queue.push({ line, notification: true });
+    this.notifications += this.held.length;
+    this.held = [];
+    this.flush();
+  }
+
+  /** Sends what is queued, then ends the socket's write side. */
+  end(): void {
+    this.ending = true;
+    this.flush();
+  }
+
+  private dropOldestNotification(): void {
+    this.dropped++;
+    // Held notifications are all newer than queued ones.
+    if (this.notifications === 0) {
+      this.held.shift();
+      return;
+    }
+    // The oldest queued notification sits near the head: everything ahead of
+    // it is a response, and few responses wait while reading is paused.
+    this.queue.splice(this.queue.findIndex((item) => item.notification), 1);
+    this.notifications--;
+  }
+
+  private flush(): void {
+    while (!this.blocked && this.queue.length > 0 && this.socket.writable) {
+      const item = this.queue.shift()!;
+      if (item.notification) this.notifications--;
+      if (!this.socket.write(`${item.line}\n`)) {
+        this.blocked = true;
+        this.onBlockedChange();
+      }
+    }
+    if (this.ending && this.queue.length === 0 && this.socket.writable) this.socket.end();
   }
 }
