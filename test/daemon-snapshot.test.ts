@@ -240,8 +240,8 @@ const diffCases: Array<[rule: string, edit: Edit, changed: string[], restart: st
   ['the UDP port needs a restart', (c) => (c.transport.listen_port = 0), ['transport.listen_port'], ['transport.listen_port']],
   ['the control socket needs a restart', (c) => (c.rpc.socket = '/tmp/x.sock'), ['rpc.socket'], ['rpc.socket']],
   ['discovery needs a restart', (c) => (c.discovery.enabled = false), ['discovery.enabled'], ['discovery.enabled']],
-  ['the gateway needs a restart', (c) => (c.gateway.enabled = true), ['gateway.enabled'], ['gateway.enabled']],
-  ['routing needs a restart', (c) => (c.route.internet_via_mesh = true), ['route.internet_via_mesh'], ['route.internet_via_mesh']],
+  ['the gateway role applies live', (c) => (c.gateway.enabled = true), ['gateway.enabled'], []],
+  ['routing via the mesh applies live', (c) => (c.route.internet_via_mesh = true), ['route.internet_via_mesh'], []],
   [
     'several changes are listed in config order, only the restart ones in the second list',
     (c) => {
@@ -278,7 +278,7 @@ test('changedPaths: equal peer lists in distinct arrays are unchanged', (t) => {
 const restartCases: Array<[paths: string[], expected: string[]]> = [
   [[], []],
   [['peers', 'log.level', 'node.name', 'trust.mode'], []],
-  [['interface.name', 'peers', 'route.internet_via_mesh'], ['interface.name', 'route.internet_via_mesh']],
+  [['interface.name', 'peers', 'route.internet_via_mesh'], ['interface.name']],
   // A section name alone is not a path inside it.
   [['interface', 'security'], []],
 ];

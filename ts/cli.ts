@@ -8,14 +8,16 @@ import { parseArgs } from './cli/args.js';
 import type { Command } from './cli/commands/command.js';
 import { config } from './cli/commands/config.js';
 import { down } from './cli/commands/down.js';
+import { gateway } from './cli/commands/gateway.js';
 import { id } from './cli/commands/id.js';
 import { logs } from './cli/commands/logs.js';
 import { peers } from './cli/commands/peers.js';
+import { route } from './cli/commands/route.js';
 import { status } from './cli/commands/status.js';
 import { up } from './cli/commands/up.js';
 import { VERSION } from './version.js';
 
-const COMMANDS: Command[] = [up, down, status, peers, logs, id, config];
+const COMMANDS: Command[] = [up, down, status, peers, route, gateway, logs, id, config];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -21,7 +21,7 @@ export function changedPaths(a: Config, b: Config): string[] {
 }
 
 /** Settings the running daemon cannot change: they shape the interface, socket or identity. */
-const RESTART_PREFIXES = ['security.', 'interface.', 'transport.', 'rpc.', 'discovery.', 'gateway.', 'route.'];
+const RESTART_PREFIXES = ['security.', 'interface.', 'transport.', 'rpc.', 'discovery.'];
 
 export function requiringRestart(paths: readonly string[]): string[] {
   return paths.filter((p) => RESTART_PREFIXES.some((prefix) => p.startsWith(prefix)));

@@ -32,3 +32,31 @@ export function removePeer(text: string, index: number): string {
   while (at > 0 && at < lines.length && lines[at - 1]!.trim() === '' && lines[at]!.trim() === '') lines.splice(at, 1);
   return lines.join('\n');
 }
+
+/**
+ * Sets `[table] key = value` in place: the key's line is rewritten if the
+ * key is there, inserted after the table header if the table is, or a new
+ * table is appended. null removes the key.
+ */
+export function setKey(text: string, table: string, key: string, value: boolean | string | null): string {
+  const keys = indexKeys(text);
+  const lines = text.split('\n');
+  const at = keys.get(`${table}.${key}`);
+  const line = value === null ? null : `${key} = ${typeof value === 'string' ? tomlString(value) : String(value)}`;
+  if (at) {
+    const old = lines[at.line - 1]!;
+    // Keep a trailing comment on the edited line.
+    const comment = /\s+#[^"']*$/.exec(old)?.[0] ?? '';
+    if (line === null) lines.splice(at.line - 1, 1);
+    else lines[at.line - 1] = `${old.slice(0, at.column - 1)}${line}${comment}`;
+    return lines.join('\n');
+  }
+  if (line === null) return text;
+  const header = keys.get(table);
+  if (header && lines[header.line - 1]!.trimStart().startsWith('[')) {
+    lines.splice(header.line, 0, line);
+    return lines.join('\n');
+  }
+  const sep = text === '' || text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
+  return `${text}${sep}[${table}]\n${line}\n`;
+}

@@ -2,7 +2,12 @@
 // (refusing if another daemon owns it), start the engine with the compiled
 // snapshot, serve status, reload on demand, and stop cleanly.
 
+import * as fs from 'node:fs';
 import type pino from 'pino';
+import { setKey } from '../config/edit.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { FWMARK } from '../routing/os-routes.js';
+import { noNetwork, type OsNetwork } from '../routing/os-network.js';
 import { changedPaths, requiringRestart } from '../config/diff.js';
 import { loadConfig } from '../config/load.js';
 import type { PathEnv } from '../config/paths.js';
@@ -24,6 +29,8 @@ import { peerSummary, type StatusView } from '../rpc/wire.js';
 import { buildMethods } from '../rpc/methods/index.js';
 import { VERSION } from '../version.js';
 import { handleEngineEvent } from './engine-events.js';
+import { GatewayManager } from './gateway.js';
+import { RouteManager } from './routing.js';
 import { RuntimeMonitor } from './runtime-metrics.js';
 import { resolveEndpoints } from './resolve.js';
 import { compileSnapshot, meshAddressing, type MeshAddressing } from './snapshot.js';
@@ -35,6 +42,8 @@ export interface DaemonOptions {
   pathEnv: PathEnv;
   engine: Engine;
   logDestination?: pino.DestinationStream;
+  /** The OS routing and firewall (default: none, so a test daemon cannot touch the host). */
+  network?: OsNetwork;
   /** Called once the daemon has stopped on its own (fault, daemon.stop). */
   onStopped?: (exitCode: number) => void;
 }
@@ -55,6 +64,8 @@ export class Daemon {
   private applying: Promise<unknown> = Promise.resolve();
   readonly failures = new PairFailures();
   readonly runtime = new RuntimeMonitor();
+  readonly routing: RouteManager = new RouteManager(this);
+  readonly gateway: GatewayManager = new GatewayManager(this);
   readonly book: PeerBook;
   readonly startedAt = new Date();
 
@@ -93,12 +104,29 @@ export class Daemon {
     try {
       const snapshot = await d.compile();
       opts.engine.start(
-        { privateKey: identity.privateKey, tunName: config.interface.name, mtu: config.interface.mtu, bindAddress: config.transport.bind, listenPort: config.transport.listen_port },
+        {
+          privateKey: identity.privateKey,
+          tunName: config.interface.name,
+          mtu: config.interface.mtu,
+          bindAddress: config.transport.bind,
+          listenPort: config.transport.listen_port,
+          fwmark: FWMARK,
+        },
         snapshot,
         (e) => d.onEngineEvent(e),
       );
       d.engineUp = true;
+      if (config.gateway.enabled) {
+        // A gateway that cannot start leaves a working mesh node, and says why.
+        await d.gateway.enable(null, false).catch((err: unknown) =>
+          logger.error({ event: 'gateway_failed', reason: describeError(err) }, `gateway not started: ${describeError(err)}`),
+        );
+      } else {
+        await d.network.removeGatewayNat(); // left by a run that crashed while it was a gateway
+      }
+      await d.routing.start();
     } catch (err) {
+      opts.engine.stop();
       await d.server.close();
       throw err;
     }
@@ -117,8 +145,29 @@ export class Daemon {
     return this.config;
   }
 
+  get network(): OsNetwork {
+    return this.opts.network ?? noNetwork;
+  }
+
   get pathEnv(): PathEnv {
     return this.opts.pathEnv;
+  }
+
+  roles(): string[] {
+    return this.gateway.active ? ['node', 'gateway'] : ['node'];
+  }
+
+  /**
+   * Records state the daemon changed itself (`pim route on`, `pim gateway
+   * enable`) in the config file, atomically, keeping the rest of the file.
+   */
+  async persist(edits: readonly [table: 'route' | 'gateway', key: string, value: boolean | string | null][]): Promise<void> {
+    let text = await fs.promises.readFile(this.configPath, 'utf8');
+    for (const [table, key, value] of edits) {
+      text = setKey(text, table, key, value);
+      (this.config[table] as Record<string, unknown>)[key] = value;
+    }
+    await writeFileAtomic(this.configPath, text, fs.statSync(this.configPath).mode & 0o777);
   }
 
   private async compile(): Promise<EngineSnapshot> {
@@ -126,7 +175,15 @@ export class Daemon {
     for (const f of failures) {
       this.logger.warn({ event: 'peer_unresolved', address: f.address }, `cannot resolve static peer ${f.address}: ${f.message}; waiting for it to dial in`);
     }
-    const compiled = compileSnapshot(this.config, this.identity, this.addressing, endpoints, ++this.snapshotVersion, this.book.trust.records);
+    const compiled = compileSnapshot(
+      this.config,
+      this.identity,
+      this.addressing,
+      endpoints,
+      ++this.snapshotVersion,
+      this.book.trust.records,
+      this.routing.snapshotRouting(this.gateway.active),
+    );
     for (const p of compiled.problems) this.logger.error({ event: 'peer_skipped' }, p.message);
     return compiled.snapshot;
   }
@@ -136,7 +193,11 @@ export class Daemon {
       logger: this.logger,
       failures: this.failures,
       peerAt: (source) => this.engine.peers().find((p) => p.endpoint === source)?.publicKey ?? this.book.pinnedAt(source),
-      onConnected: (publicKey, endpoint) => this.pinOnFirstUse(publicKey, endpoint),
+      onConnected: (publicKey, endpoint) => {
+        this.pinOnFirstUse(publicKey, endpoint);
+        this.routing.advertise(publicKey);
+      },
+      onControl: (publicKey, payload) => this.routing.onAdvert(publicKey, payload),
       onRefused: (publicKey, source) => this.book.refused.record(publicKey, source, new Date()),
       publishPeerEvent: (kind, peer, reason) => {
         const view = peer.publicKey === undefined ? undefined : this.peers().find((v) => v.publicKey === peer.publicKey);
@@ -157,7 +218,10 @@ export class Daemon {
   peers(): PeerView[] {
     const engine = this.engine.peers();
     const prefix = parseCidr(this.addressing.meshPrefix)!;
-    return peerViews([...engine, ...this.book.absent(engine, prefix)], this.config, this.failures.all);
+    const now = Date.now();
+    return peerViews([...engine, ...this.book.absent(engine, prefix)], this.config, this.failures.all, (pk) =>
+      this.routing.roles.has(pk, 'gateway', now),
+    );
   }
 
   /**
@@ -201,11 +265,14 @@ export class Daemon {
       publicKey: this.identity.publicKeyHex,
       meshIp: this.addressing.meshIp,
       interface: { name: this.config.interface.name, up: this.engineUp && this.stopping === undefined, mtu: this.config.interface.mtu },
-      role: ['node'],
+      role: this.roles(),
       udpPort: this.engine.localPort(),
       trustMode: this.config.trust.mode,
       peers,
-      routes: { active: peers.filter((p) => p.state === 'active').length, selectedGateway: null },
+      routes: {
+        active: peers.filter((p) => p.state === 'active').length,
+        selectedGateway: this.routing.selected === null ? null : nodeIdFromPublicKey(Buffer.from(this.routing.selected, 'hex')),
+      },
       stats: {
         // Relaying arrives with multi-hop routing; until then nothing is forwarded.
         forwardedBytes: 0,
@@ -219,8 +286,8 @@ export class Daemon {
         rxPackets: n('rx_packets'),
       },
       uptimeS: Math.floor((Date.now() - this.startedAt.getTime()) / 1000),
-      routeOn: false,
-      killSwitch: false,
+      routeOn: this.routing.on,
+      killSwitch: this.routing.killSwitch,
       startedAt: this.startedAt,
     };
   }
@@ -249,6 +316,9 @@ export class Daemon {
       return { applied: false, requiresRestart: [], error };
     }
     this.logger.level = this.config.log.level;
+    await this.applyRoles(previous).catch((err: unknown) =>
+      this.logger.error({ event: 'reload_failed', reason: describeError(err) }, `routing or gateway change not applied: ${describeError(err)}`),
+    );
     if (this.config.trust.mode === 'allow_all' && previous.trust.mode !== 'allow_all') {
       this.logger.warn({ event: 'trust_allow_all' }, 'trust mode allow_all: every peer is trusted; use this only on closed networks');
     }
@@ -256,10 +326,22 @@ export class Daemon {
     return { applied: true, requiresRestart };
   }
 
+  /** A reloaded config turned routing via the mesh or the gateway role on or off. */
+  private async applyRoles(previous: Config): Promise<void> {
+    const { route, gateway } = this.config;
+    if (route.internet_via_mesh !== previous.route.internet_via_mesh) await this.routing.apply(route.internet_via_mesh);
+    if (gateway.enabled !== previous.gateway.enabled || gateway.nat_interface !== previous.gateway.nat_interface) {
+      if (gateway.enabled) await this.gateway.enable(gateway.nat_interface, false);
+      else await this.gateway.disable(false);
+    }
+  }
+
   /** Stops the engine (TUN removed), closes the socket. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.publish('status', { kind: 'interface_down', detail: { name: this.config.interface.name } });
+      await this.routing.stop();
+      await this.gateway.disable(false).catch((err: unknown) => this.logger.error({ event: 'gateway_cleanup_failed', reason: describeError(err) }, describeError(err)));
       this.engine.stop();
       this.runtime.stop();
       await this.server?.close();
@@ -275,4 +357,4 @@ export class Daemon {
 }
 
 /** Sections whose running values stay until a restart (see config/diff.ts). */
-const RESTART_SECTIONS = ['security', 'interface', 'transport', 'rpc', 'discovery', 'gateway', 'route'] as const;
+const RESTART_SECTIONS = ['security', 'interface', 'transport', 'rpc', 'discovery'] as const;

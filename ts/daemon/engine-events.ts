@@ -14,6 +14,8 @@ export interface EventTargets {
   peerAt(source: string): string | undefined;
   /** A session came up: the place to record a TOFU pin. */
   onConnected(publicKey: string, endpoint: string): void;
+  /** A peer's advertisement (roles) arrived. */
+  onControl(publicKey: string, payload: Buffer): void;
   /** The trust policy refused this key: remember it so `pim peers pair` can trust it. */
   onRefused(publicKey: string, source: string): void;
   /** Publishes `peers.event` with the peer's summary (or what is known of it). */
@@ -58,6 +60,9 @@ export function handleEngineEvent(e: EngineEvent, t: EventTargets, now: Date = n
         { event: 'mesh_ip_conflict', peer_id: nodeId(e.publicKey), mesh_ip: e.meshIp },
         `peer claims mesh IP ${e.meshIp}, which is outside the mesh prefix or already in use; set [interface] address on one of the nodes`,
       );
+      return;
+    case 'control':
+      t.onControl(e.publicKey, e.payload);
       return;
     case 'fault':
       t.fatal(e.message);

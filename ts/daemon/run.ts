@@ -4,13 +4,20 @@
 
 import type { PathEnv } from '../config/paths.js';
 import { NativeEngine } from '../native/binding.js';
+import { systemNetwork } from '../routing/os-network.js';
 import { printError } from '../report.js';
 import { Daemon } from './daemon.js';
 
 export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefix: string): Promise<void> {
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ configPath, pathEnv, engine: new NativeEngine(), onStopped: (code) => process.exit(code) });
+    daemon = await Daemon.start({
+      configPath,
+      pathEnv,
+      engine: new NativeEngine(),
+      network: systemNetwork,
+      onStopped: (code) => process.exit(code),
+    });
   } catch (err) {
     process.exit(printError(errorPrefix, err));
   }

@@ -26,6 +26,16 @@ export function meshAddressing(config: Config, identity: Identity): MeshAddressi
   return { meshIp, meshPrefix: `${formatIpv4(prefix.network)}/${prefix.prefixLen}`, prefixLen: prefix.prefixLen };
 }
 
+/** The routing decisions the engine enforces (see routing/). */
+export interface SnapshotRouting {
+  /** Public key of the selected gateway, or null: non-mesh traffic is dropped. */
+  internetVia: string | null;
+  /** This node forwards peers' non-mesh traffic to the OS. */
+  gateway: boolean;
+}
+
+const NO_ROUTING: SnapshotRouting = { internetVia: null, gateway: false };
+
 export interface SnapshotProblem {
   publicKey: string;
   message: string;
@@ -44,6 +54,7 @@ export function compileSnapshot(
   endpoints: ReadonlyMap<string, string>,
   version: number,
   trusted: readonly TrustRecord[] = [],
+  routing: SnapshotRouting = NO_ROUTING,
 ): CompiledSnapshot {
   const prefix = parseCidr(addressing.meshPrefix)!;
   const problems: SnapshotProblem[] = [];
@@ -92,6 +103,8 @@ export function compileSnapshot(
       trustMode: config.trust.mode,
       allowList: [...allowList],
       pins: config.trust.mode === 'tofu' ? tofuPins(peers, trusted) : [],
+      ...(routing.internetVia === null ? {} : { internetVia: routing.internetVia }),
+      gateway: routing.gateway,
     },
     problems,
   };

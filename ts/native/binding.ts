@@ -75,6 +75,10 @@ export class NativeEngine implements Engine {
     return call(() => this.inner.forgetPeer(publicKey));
   }
 
+  sendControl(publicKey: string, payload: Buffer): boolean {
+    return this.inner.running && call(() => this.inner.sendControl(publicKey, payload));
+  }
+
   stop(): void {
     this.inner.stop();
   }

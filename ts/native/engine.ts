@@ -9,6 +9,8 @@ export interface EngineOptions {
   mtu: number;
   bindAddress: string;
   listenPort: number;
+  /** SO_MARK on the UDP socket (0 = none): policy routing keeps it off the tunnel. */
+  fwmark: number;
 }
 
 export interface SnapshotPeer {
@@ -28,6 +30,10 @@ export interface EngineSnapshot {
   trustMode: 'tofu' | 'allow_list' | 'allow_all';
   allowList: string[];
   pins: { endpoint: string; nodeId: string }[];
+  /** Public key of the selected gateway: where non-mesh traffic goes. */
+  internetVia?: string;
+  /** This node is a gateway: peers' non-mesh traffic goes to the OS. */
+  gateway: boolean;
 }
 
 export type EngineEvent =
@@ -38,6 +44,7 @@ export type EngineEvent =
   | { kind: 'handshake_rejected'; source: string }
   | { kind: 'untrusted'; publicKey: string; source: string }
   | { kind: 'mesh_ip_conflict'; publicKey: string; meshIp: string }
+  | { kind: 'control'; publicKey: string; payload: Buffer }
   | { kind: 'fault'; message: string };
 
 export type PeerState = 'active' | 'connecting' | 'failed';
@@ -54,6 +61,8 @@ export interface PeerStatus {
   rttMs?: number;
   rxBytes: number;
   txBytes: number;
+  /** Bytes the peer sent through this node to the internet (we are its gateway); absent = 0. */
+  gatewayBytes?: number;
 }
 
 export interface Engine {
@@ -61,6 +70,8 @@ export interface Engine {
   start(options: EngineOptions, snapshot: EngineSnapshot, onEvent: (event: EngineEvent) => void): void;
   applySnapshot(snapshot: EngineSnapshot): void;
   forgetPeer(publicKey: string): boolean;
+  /** Sends an advertisement over the peer's session; false when it has none. */
+  sendControl(publicKey: string, payload: Buffer): boolean;
   /** Joins every data-plane thread and removes the TUN device. */
   stop(): void;
   localPort(): number;

@@ -11,9 +11,10 @@ interface RawEvent {
   meshIp?: string;
   source?: string;
   message?: string;
+  payload?: string;
 }
 
-function need(raw: RawEvent, field: 'publicKey' | 'endpoint' | 'meshIp' | 'source' | 'message'): string {
+function need(raw: RawEvent, field: 'publicKey' | 'endpoint' | 'meshIp' | 'source' | 'message' | 'payload'): string {
   const v = raw[field];
   if (typeof v !== 'string') throw new Error(`engine event ${raw.kind} lacks ${field}`);
   return v;
@@ -35,6 +36,8 @@ export function decodeEvent(raw: RawEvent): EngineEvent {
       return { kind: 'untrusted', publicKey: need(raw, 'publicKey'), source: need(raw, 'source') };
     case 'mesh_ip_conflict':
       return { kind: 'mesh_ip_conflict', publicKey: need(raw, 'publicKey'), meshIp: need(raw, 'meshIp') };
+    case 'control':
+      return { kind: 'control', publicKey: need(raw, 'publicKey'), payload: Buffer.from(need(raw, 'payload'), 'hex') };
     case 'fault':
       return { kind: 'fault', message: need(raw, 'message') };
     default:

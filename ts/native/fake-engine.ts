@@ -33,12 +33,22 @@ export class FakeEngine implements Engine {
         configured: true,
         rxBytes: 0,
         txBytes: 0,
+        gatewayBytes: 0,
       });
     }
   }
 
   forgetPeer(publicKey: string): boolean {
     return this.peerTable.delete(publicKey);
+  }
+
+  /** What was sent with sendControl, for tests to inspect. */
+  readonly sentControl: { publicKey: string; payload: Buffer }[] = [];
+
+  sendControl(publicKey: string, payload: Buffer): boolean {
+    if (this.peerTable.get(publicKey)?.state !== 'active') return false;
+    this.sentControl.push({ publicKey, payload });
+    return true;
   }
 
   stop(): void {

@@ -39,6 +39,7 @@ export class PeerBook {
         configured: false,
         rxBytes: 0,
         txBytes: 0,
+        gatewayBytes: 0,
       });
     };
     for (const r of this.trust.records) add(r.publicKey, r.endpoint);

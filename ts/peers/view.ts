@@ -31,7 +31,12 @@ export interface PeerView {
 
 const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : Math.floor(ms / 1000));
 
-export function peerViews(statuses: readonly PeerStatus[], config: Config, failures: ReadonlyMap<string, PairFailure>): PeerView[] {
+export function peerViews(
+  statuses: readonly PeerStatus[],
+  config: Config,
+  failures: ReadonlyMap<string, PairFailure>,
+  isGateway: (publicKey: string) => boolean = () => false,
+): PeerView[] {
   const labels = new Map(config.peers.map((p) => [p.public_key, p.label]));
   return statuses.map((s) => {
     const nodeId = nodeIdFromPublicKey(Buffer.from(s.publicKey, 'hex'));
@@ -51,7 +56,7 @@ export function peerViews(statuses: readonly PeerStatus[], config: Config, failu
       rxBytes: s.rxBytes,
       txBytes: s.txBytes,
       latencyMs: s.rttMs === undefined ? null : Math.round(s.rttMs * 10) / 10,
-      isGateway: false,
+      isGateway: isGateway(s.publicKey),
       isStatic: labels.has(s.publicKey),
       lastError: s.state === 'active' ? null : (failure?.reason ?? null),
     };

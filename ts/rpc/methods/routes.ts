@@ -1,20 +1,50 @@
-// route.table and gateway.status from the real state: today every route is a
-// direct peer and no gateway exists yet (the gateway role and multi-hop
-// routing add to these tables when they are built).
+// route.* and gateway.*: the client's "route internet via mesh" with its
+// gateway choice, and this node's own gateway role.
 
 import type { Daemon } from '../../daemon/daemon.js';
+import { nodeIdFromPublicKey } from '../../identity/node-id.js';
 import { defineMethod, type MethodTable } from '../dispatch.js';
+
+const nodeId = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
+
+function gatewayState(d: Daemon): { active: boolean; nat_interface: string | null } {
+  return { active: d.gateway.active, nat_interface: d.gateway.natInterface ?? d.currentConfig.gateway.nat_interface };
+}
 
 export function routeMethods(d: Daemon): MethodTable {
   return {
-    'route.table': defineMethod({}, () => ({
-      routes: d
-        .peers()
-        .filter((p) => p.state === 'active')
-        .map((p) => ({ destination: `${p.meshIp}/32`, via: p.nodeId, hops: p.routeHops, is_gateway: p.isGateway, age_s: p.lastHandshakeS })),
-      gateways: [],
-    })),
-    'gateway.status': defineMethod({}, () => ({ active: false, nat_interface: d.currentConfig.gateway.nat_interface, peers_through_me: 0 })),
+    'route.table': defineMethod({}, () => {
+      const now = Date.now();
+      const peers = d.peers();
+      return {
+        routes: peers
+          .filter((p) => p.state === 'active')
+          .map((p) => ({ destination: `${p.meshIp}/32`, via: p.nodeId, hops: p.routeHops, is_gateway: p.isGateway, age_s: p.lastHandshakeS })),
+        gateways: peers
+          .filter((p) => d.routing.roles.has(p.publicKey, 'gateway', now))
+          .map((p) => ({
+            node_id: p.nodeId,
+            via: p.nodeId,
+            hops: p.routeHops,
+            score: p.latencyMs,
+            selected: d.routing.selected === p.publicKey,
+          })),
+      };
+    }),
+    'route.set_split_default': defineMethod({ on: { type: 'boolean' } }, async ({ on }) => {
+      await d.routing.setOn(on);
+      return { on: d.routing.on, via_gateway_id: d.routing.selected === null ? null : nodeId(d.routing.selected) };
+    }),
+    'gateway.preflight': defineMethod({}, () => d.gateway.preflight(d.currentConfig.gateway.nat_interface)),
+    'gateway.enable': defineMethod({ nat_interface: { type: 'string', optional: true } }, async ({ nat_interface }) => {
+      await d.gateway.enable(nat_interface ?? null, true);
+      return gatewayState(d);
+    }),
+    'gateway.disable': defineMethod({}, async () => {
+      await d.gateway.disable(true);
+      return gatewayState(d);
+    }),
+    'gateway.status': defineMethod({}, () => ({ ...gatewayState(d), peers_through_me: d.gateway.peersThroughMe() })),
     // LAN discovery is not running yet, so nothing has been discovered.
     'peers.discovered': defineMethod({}, () => []),
   };

@@ -26,10 +26,8 @@ export function subscriptionMethods(d: Daemon): MethodTable {
     'logs.subscribe': defineMethod({}, (_p, ctx) => {
       const subscriptionId = ctx.subscribe('logs');
       const history = [...d.history.recent];
-      // After the answer, so a client sees its subscription id first.
-      setImmediate(() => {
-        for (const entry of history) ctx.notify('logs', { ...entry, at: entry.ts });
-      });
+      // The connection sends these after the answer, then live lines.
+      for (const entry of history) ctx.notify('logs', { ...entry, at: entry.ts });
       return { subscription_id: subscriptionId, replayed: history.length };
     }),
   };

@@ -1,0 +1,97 @@
+// The gateway role (Linux): IPv4 forwarding on, the mesh masqueraded out of
+// `nat_interface` by an nftables table of pim's own, the role advertised to
+// peers. Everything added is removed when the role is disabled or the
+// daemon stops; forwarding goes back to what it was.
+
+import { PimError } from '../errors.js';
+import type { Daemon } from './daemon.js';
+
+export interface PreflightCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface Preflight {
+  supported: boolean;
+  platform: string;
+  checks: PreflightCheck[];
+  suggested_nat_interfaces: string[];
+}
+
+export class GatewayManager {
+  active = false;
+  natInterface: string | null = null;
+  /** ip_forward before we turned it on, to restore it; null when we did not change it. */
+  private forwardingBefore: boolean | null = null;
+
+  constructor(private readonly d: Daemon) {}
+
+  async preflight(natInterface: string | null): Promise<Preflight> {
+    const platform = process.platform;
+    const suggested = platform === 'linux' ? (await this.d.network.defaultRouteInterfaces()).filter((i) => i !== this.d.currentConfig.interface.name) : [];
+    if (platform !== 'linux') return { supported: false, platform, checks: [], suggested_nat_interfaces: [] };
+    const nft = await this.d.network.nftAvailable();
+    const checks: PreflightCheck[] = [
+      { name: 'nftables', ok: nft, detail: nft ? 'nft is installed' : 'nft is not installed (apt-get install nftables)' },
+      {
+        name: 'ip_forward',
+        ok: this.d.network.canSetIpForwarding(),
+        detail: this.d.network.canSetIpForwarding() ? 'IPv4 forwarding can be enabled' : 'no permission to enable IPv4 forwarding (run as root)',
+      },
+      natInterface === null
+        ? { name: 'nat_interface', ok: false, detail: `no NAT interface given${suggested.length ? `; try ${suggested.join(' or ')}` : ''}` }
+        : natInterface === this.d.currentConfig.interface.name
+          ? { name: 'nat_interface', ok: false, detail: `${natInterface} is the mesh interface itself` }
+          : this.d.network.interfaceExists(natInterface)
+            ? { name: 'nat_interface', ok: true, detail: `${natInterface} exists` }
+            : { name: 'nat_interface', ok: false, detail: `no interface named ${natInterface}` },
+    ];
+    return { supported: true, platform, checks, suggested_nat_interfaces: suggested };
+  }
+
+  /** Turns the role on (idempotent); `persist` records it in the config. */
+  async enable(natInterface: string | null, persist: boolean): Promise<void> {
+    const want = natInterface ?? this.d.currentConfig.gateway.nat_interface;
+    const pre = await this.preflight(want);
+    if (!pre.supported) throw new PimError('gateway_unsupported', `the gateway role needs Linux (this is ${pre.platform})`);
+    const failed = pre.checks.filter((c) => !c.ok);
+    if (failed.length > 0) {
+      throw new PimError('gateway_preflight_failed', `cannot enable the gateway: ${failed.map((c) => c.detail).join('; ')}`, { data: pre.checks });
+    }
+    if (this.forwardingBefore === null) this.forwardingBefore = this.d.network.ipForwarding();
+    this.d.network.setIpForwarding(true);
+    await this.d.network.installGatewayNat(this.d.currentConfig.interface.name, want!, this.d.addressing.meshPrefix);
+    this.active = true;
+    this.natInterface = want;
+    if (persist) await this.d.persist([['gateway', 'enabled', true], ['gateway', 'nat_interface', want]]);
+    await this.d.applyPolicy(() => undefined);
+    this.d.logger.info({ event: 'gateway_enabled', nat_interface: want }, `gateway on: the mesh is masqueraded out of ${want}`);
+    this.d.publish('gateway', { kind: 'enabled', detail: { nat_interface: want } });
+    this.d.publish('status', { kind: 'role_changed', detail: { role: this.d.roles() } });
+    this.d.routing.advertiseAll();
+  }
+
+  /** Turns the role off and removes everything it added; `persist` records it. */
+  async disable(persist: boolean): Promise<void> {
+    const wasActive = this.active;
+    if (persist) await this.d.persist([['gateway', 'enabled', false]]);
+    if (!wasActive) return;
+    await this.d.network.removeGatewayNat();
+    if (this.forwardingBefore !== null) {
+      this.d.network.setIpForwarding(this.forwardingBefore);
+      this.forwardingBefore = null;
+    }
+    this.active = false;
+    await this.d.applyPolicy(() => undefined);
+    this.d.logger.info({ event: 'gateway_disabled' }, 'gateway off');
+    this.d.publish('gateway', { kind: 'disabled', detail: { nat_interface: this.natInterface } });
+    this.d.publish('status', { kind: 'role_changed', detail: { role: this.d.roles() } });
+    this.d.routing.advertiseAll();
+  }
+
+  /** Peers whose internet traffic went through this node. */
+  peersThroughMe(): number {
+    return this.d.engine.peers().filter((p) => (p.gatewayBytes ?? 0) > 0 && p.state === 'active').length;
+  }
+}

@@ -1,0 +1,146 @@
+// "Route internet via mesh" on the client: the split-default routes and the
+// kill-switch, gateway selection among peers advertising the role, and the
+// advertisements this node sends. When every gateway is lost with routing
+// on, the routes stay, the engine drops internet-bound packets, and the
+// nftables kill-switch blocks anything else: internet is blocked, never sent
+// around the mesh. `route off` (or a clean stop) restores normal routing.
+
+import { shortId, nodeIdFromPublicKey } from '../identity/node-id.js';
+import { decodeAdvert, encodeAdvert } from '../routing/adverts.js';
+import { selectGateway } from '../routing/gateway-select.js';
+import { ADVERT_INTERVAL_MS, PeerRoles } from '../routing/roles.js';
+import type { SnapshotRouting } from './snapshot.js';
+import type { Daemon } from './daemon.js';
+
+const EVALUATE_MS = 1000;
+
+const nodeId = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
+
+export class RouteManager {
+  on = false;
+  selected: string | null = null;
+  readonly roles = new PeerRoles();
+  private timer: NodeJS.Timeout | undefined;
+  private lastAdvert = 0;
+
+  constructor(
+    private readonly d: Daemon,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get killSwitch(): boolean {
+    return this.on && this.selected === null;
+  }
+
+  /** What the engine enforces: non-mesh traffic to the selected gateway, or nowhere. */
+  snapshotRouting(gateway: boolean): SnapshotRouting {
+    return { internetVia: this.on ? this.selected : null, gateway };
+  }
+
+  /** At start: restore the persisted choice, or clear what a crashed run left behind. */
+  async start(): Promise<void> {
+    if (this.d.currentConfig.route.internet_via_mesh) await this.turnOn();
+    else await this.clearOs();
+    this.timer = setInterval(() => void this.tick(), EVALUATE_MS);
+    this.timer.unref();
+  }
+
+  /** `pim route on|off`: records the choice in the config and applies it. */
+  async setOn(on: boolean): Promise<void> {
+    await this.d.persist([['route', 'internet_via_mesh', on]]);
+    await this.apply(on);
+  }
+
+  /** Makes the OS and engine match `on` (after a reload changed the config, too). */
+  async apply(on: boolean): Promise<void> {
+    if (on === this.on) return;
+    if (on) await this.turnOn();
+    else await this.turnOff();
+  }
+
+  private async turnOn(): Promise<void> {
+    const tun = this.d.currentConfig.interface.name;
+    // The block first, so there is no moment with routes but no kill-switch.
+    await this.d.network.installKillSwitch(tun, await this.d.network.localSubnets(tun));
+    await this.d.network.installSplitDefault(tun);
+    this.on = true;
+    this.d.logger.info({ event: 'route_on' }, 'routing internet via the mesh');
+    this.d.publish('status', { kind: 'route_on', detail: {} });
+    await this.evaluate(true);
+  }
+
+  private async turnOff(): Promise<void> {
+    this.on = false;
+    this.selected = null;
+    await this.clearOs();
+    await this.d.applyPolicy(() => undefined);
+    this.d.logger.info({ event: 'route_off' }, 'routing internet directly again');
+    this.d.publish('status', { kind: 'route_off', detail: {} });
+  }
+
+  private async clearOs(): Promise<void> {
+    await this.d.network.removeSplitDefault();
+    await this.d.network.removeKillSwitch();
+  }
+
+  /** On a clean stop: normal OS routing again (the config still says on for the next start). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.on) await this.clearOs();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.now() - this.lastAdvert >= ADVERT_INTERVAL_MS) this.advertiseAll();
+    await this.evaluate(false);
+  }
+
+  /** Picks the gateway; applies and reports a change. */
+  async evaluate(force: boolean): Promise<void> {
+    if (!this.on) return;
+    const now = this.now();
+    const candidates = this.d.engine
+      .peers()
+      .filter((p) => this.roles.has(p.publicKey, 'gateway', now))
+      .map((p) => ({ publicKey: p.publicKey, reachable: p.state === 'active', latencyMs: p.rttMs ?? null }));
+    const next = selectGateway(candidates, this.selected);
+    if (next === this.selected && !force) return;
+    const previous = this.selected;
+    const wasBlocking = force ? null : this.killSwitch;
+    this.selected = next;
+    await this.d.applyPolicy(() => undefined);
+    if (previous !== null && previous !== next) {
+      this.d.logger.warn({ event: 'gateway_lost', peer_id: nodeId(previous) }, `gateway ${shortId(nodeId(previous))} lost`);
+      this.d.publish('status', { kind: 'gateway_lost', detail: { node_id: nodeId(previous) } });
+    }
+    if (next !== null && next !== previous) {
+      this.d.logger.info({ event: 'gateway_selected', peer_id: nodeId(next) }, `internet via gateway ${shortId(nodeId(next))}`);
+      this.d.publish('status', { kind: 'gateway_selected', detail: { node_id: nodeId(next) } });
+    }
+    if (this.killSwitch !== wasBlocking) {
+      const reason = 'routing via the mesh is on and no gateway is reachable';
+      if (this.killSwitch) this.d.logger.warn({ event: 'kill_switch', engaged: true }, `BLOCKING INTERNET: ${reason}`);
+      else if (wasBlocking !== null) this.d.logger.info({ event: 'kill_switch', engaged: false }, 'internet reachable again through the mesh');
+      this.d.publish('status', { kind: 'kill_switch', detail: { engaged: this.killSwitch, ...(this.killSwitch ? { reason } : {}) } });
+    }
+  }
+
+  /** A peer's advertisement arrived. */
+  onAdvert(publicKey: string, payload: Buffer): void {
+    const advert = decodeAdvert(payload);
+    if (advert === null) {
+      this.d.logger.debug({ event: 'advert_ignored', peer_id: nodeId(publicKey) }, 'ignored an advertisement pim does not understand');
+      return;
+    }
+    this.roles.set(publicKey, advert.roles, this.now());
+    void this.evaluate(false);
+  }
+
+  advertise(publicKey: string): void {
+    this.d.engine.sendControl(publicKey, encodeAdvert({ roles: this.d.gateway.active ? ['gateway'] : [] }));
+  }
+
+  advertiseAll(): void {
+    this.lastAdvert = this.now();
+    for (const p of this.d.engine.peers()) if (p.state === 'active') this.advertise(p.publicKey);
+  }
+}
