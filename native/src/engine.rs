@@ -4,13 +4,14 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
 use crate::clock::SystemClock;
 use crate::dataplane::context::{Context, EngineIo, Policy};
 use crate::dataplane::registry::Peer;
+use crate::dataplane::tx::Tx;
 use crate::dataplane::{actions, inbound, outbound, timer};
 use crate::error::EngineError;
 use crate::event::{EventSink, Events};
@@ -18,6 +19,7 @@ use crate::io::tun::LinuxTun;
 use crate::io::udp;
 use crate::io::waker::Waker;
 use crate::proto::control::{self, MAX_ADVERT_LEN};
+use crate::proto::endpoint::Endpoint;
 use crate::proto::handshake::StaticKeys;
 use crate::proto::tunnel::Tunnel;
 use crate::snapshot::{PublicKey, Snapshot};
@@ -42,7 +44,10 @@ pub enum PeerState {
 pub struct PeerReport {
     pub public_key: PublicKey,
     pub mesh_ip: Ipv4Addr,
+    /// The neighbour's address, for a direct peer.
     pub endpoint: Option<SocketAddr>,
+    /// The next hop, for a peer reached through relays.
+    pub via: Option<PublicKey>,
     pub state: PeerState,
     pub configured: bool,
     pub last_handshake_ms: Option<u64>,
@@ -52,11 +57,15 @@ pub struct PeerReport {
     pub handshaking: bool,
     pub rx_bytes: u64,
     pub tx_bytes: u64,
+    /// Bytes the peer sent through this node to the internet.
+    pub gateway_bytes: u64,
 }
 
 pub struct Engine {
     ctx: Arc<Context>,
     threads: Vec<JoinHandle<()>>,
+    /// Send buffers for control messages from the JavaScript thread.
+    control_tx: Mutex<Tx>,
 }
 
 impl Engine {
@@ -97,6 +106,7 @@ impl Engine {
         let mut engine = Engine {
             ctx,
             threads: Vec::new(),
+            control_tx: Mutex::new(Tx::default()),
         };
         engine.apply(snapshot)?;
         type Loop = fn(Arc<Context>);
@@ -129,6 +139,7 @@ impl Engine {
         self.ctx.set_policy(Policy {
             trust: snapshot.trust.clone(),
             routing: snapshot.routing.clone(),
+            relays: snapshot.relays.clone(),
         });
         // Lock order: tunnel mutexes are taken with no registry guard held.
         for old in self.ctx.registry().peers() {
@@ -143,24 +154,24 @@ impl Engine {
         }
         for spec in &snapshot.peers {
             let existing = self.ctx.registry().by_key(&spec.public_key);
-            let mut tunnel = Tunnel::new(
-                spec.public_key,
-                spec.mesh_ip,
-                spec.endpoint,
-                spec.persistent,
-            );
+            let path = spec
+                .via
+                .map(Endpoint::Relay)
+                .or(spec.endpoint.map(Endpoint::Udp));
+            let mut tunnel = Tunnel::new(spec.public_key, spec.mesh_ip, path, spec.persistent);
             match existing {
                 Some(peer) if peer.configured => {
                     let mut t = peer.lock();
                     t.persistent = spec.persistent;
-                    // Keep a roamed endpoint unless the configuration changed it.
-                    if t.endpoint.is_none() {
-                        t.endpoint = spec.endpoint;
+                    // A relayed peer follows its route; a neighbour keeps a
+                    // roamed address unless it has none yet.
+                    if spec.via.is_some() || !matches!(t.endpoint, Some(Endpoint::Udp(_))) {
+                        t.endpoint = path;
                     }
                     continue;
                 }
                 // Dialled in before it was configured: keep where it is.
-                Some(dynamic) => tunnel.endpoint = dynamic.lock().endpoint.or(spec.endpoint),
+                Some(dynamic) => tunnel.endpoint = dynamic.lock().endpoint.or(path),
                 None => {}
             }
             let mut reg = self.ctx.registry_mut();
@@ -187,12 +198,12 @@ impl Engine {
         let Some(peer) = self.ctx.registry().by_key(public_key) else {
             return Ok(false);
         };
-        let mut scratch = vec![0u8; message.len() + crate::proto::wire::TRANSPORT_MIN_LEN];
+        let mut tx = self.control_tx.lock().unwrap_or_else(|p| p.into_inner());
         Ok(actions::seal_and_send(
             &self.ctx,
             &peer,
             &message,
-            &mut scratch,
+            &mut tx,
             self.ctx.clock.now(),
         ))
     }
@@ -224,7 +235,14 @@ impl Engine {
                 PeerReport {
                     public_key: peer.public_key,
                     mesh_ip: t.mesh_ip,
-                    endpoint: t.endpoint,
+                    endpoint: match t.endpoint {
+                        Some(Endpoint::Udp(a)) => Some(a),
+                        _ => None,
+                    },
+                    via: match t.endpoint {
+                        Some(Endpoint::Relay(k)) => Some(k),
+                        _ => None,
+                    },
                     state: if t.is_connected() {
                         PeerState::Active
                     } else if t.has_failed() {
@@ -239,6 +257,7 @@ impl Engine {
                     handshaking: t.pending_index().is_some(),
                     rx_bytes: peer.rx_bytes.load(Ordering::Relaxed),
                     tx_bytes: peer.tx_bytes.load(Ordering::Relaxed),
+                    gateway_bytes: peer.gateway_bytes.load(Ordering::Relaxed),
                 }
             })
             .collect();

@@ -14,9 +14,10 @@ use crate::engine::{Engine, PeerState};
 use crate::event::testing::Recorder;
 use crate::event::Event;
 use crate::io::mem::MemTun;
+use crate::proto::endpoint::Endpoint;
 use crate::proto::handshake::StaticKeys;
 use crate::proto::timers::TICK;
-use crate::snapshot::{PeerSpec, Routing, Snapshot, TrustMode, TrustPolicy};
+use crate::snapshot::{node_id, PeerSpec, Routing, Snapshot, TrustMode, TrustPolicy};
 
 const IP_A: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 const IP_B: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
@@ -41,6 +42,7 @@ fn snapshot(own: Ipv4Addr, peers: Vec<PeerSpec>) -> Snapshot {
             pins: Default::default(),
         },
         routing: Routing::default(),
+        relays: Default::default(),
     }
 }
 
@@ -84,6 +86,7 @@ fn peer(seed: u8, ip: Ipv4Addr, endpoint: Option<SocketAddr>, persistent: bool) 
         public_key: StaticKeys::from_private([seed; 32]).public,
         mesh_ip: ip,
         endpoint,
+        via: None,
         persistent,
     }
 }
@@ -196,7 +199,7 @@ fn a_wrong_public_key_is_rejected_by_one_side_and_times_out_on_the_other() {
             .lock()
             .unwrap()
             .iter()
-            .any(|e| matches!(e, Event::HandshakeRejected { source } if *source == b.addr))
+            .any(|e| matches!(e, Event::HandshakeRejected { source } if *source == Endpoint::Udp(b.addr)))
     });
     wait_for("B to time out", || {
         b.events
@@ -374,7 +377,8 @@ fn with_no_gateway_internet_packets_are_dropped_and_answered_with_icmp() {
     let reply = recv(&a.kernel);
     assert_eq!(
         (reply[9], reply[20], reply[21]),
-        (1, 3, crate::dataplane::icmp::ADMIN_PROHIBITED)
+        (1, 3, 13),
+        "ICMP destination unreachable, administratively prohibited"
     );
     assert_eq!(
         &reply[16..20],
@@ -414,5 +418,153 @@ fn advertisements_reach_the_peers_control_plane_rate_limited() {
     assert!(
         a.engine.send_control(&b_key, &[]).is_err(),
         "an empty advertisement is refused"
+    );
+}
+
+fn key(seed: u8) -> [u8; 32] {
+    StaticKeys::from_private([seed; 32]).public
+}
+
+fn relayed(seed: u8, ip: Ipv4Addr, via: u8) -> PeerSpec {
+    PeerSpec {
+        public_key: key(seed),
+        mesh_ip: ip,
+        endpoint: None,
+        via: Some(key(via)),
+        persistent: true,
+    }
+}
+
+const IP_R: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 3);
+
+#[test]
+fn a_relay_carries_an_end_to_end_session_it_cannot_read() {
+    // Line topology A (1) — R (3) — B (2): A and B are not neighbours.
+    let (ua, ur, ub) = (loopback(), loopback(), loopback());
+    let (aa, ar, ab) = (
+        ua.local_addr().unwrap(),
+        ur.local_addr().unwrap(),
+        ub.local_addr().unwrap(),
+    );
+    let a = start(
+        1,
+        ua,
+        snapshot(
+            IP_A,
+            vec![peer(3, IP_R, Some(ar), true), relayed(2, IP_B, 3)],
+        ),
+    );
+    let mut sr = snapshot(
+        IP_R,
+        vec![peer(1, IP_A, Some(aa), true), peer(2, IP_B, Some(ab), true)],
+    );
+    sr.relays = [(node_id(&key(1)), key(1)), (node_id(&key(2)), key(2))].into();
+    let r = start(3, ur, sr);
+    let b = start(
+        2,
+        ub,
+        snapshot(
+            IP_B,
+            vec![peer(3, IP_R, Some(ar), true), relayed(1, IP_A, 3)],
+        ),
+    );
+
+    let there = packet(IP_A, IP_B, b"end to end through R");
+    a.kernel.send(&there).unwrap();
+    assert_eq!(recv(&b.kernel), there);
+    let back = packet(IP_B, IP_A, b"and back");
+    b.kernel.send(&back).unwrap();
+    assert_eq!(recv(&a.kernel), back);
+    let rs = r.engine.stats();
+    assert!(
+        rs.forwarded_packets >= 4,
+        "handshake and data were relayed: {}",
+        rs.forwarded_packets
+    );
+    assert_eq!(rs.rx_packets, 0, "nothing reached R's own TUN");
+    let pb = a
+        .engine
+        .peers()
+        .into_iter()
+        .find(|p| p.public_key == key(2))
+        .unwrap();
+    assert_eq!(
+        (pb.via, pb.endpoint, pb.state),
+        (Some(key(3)), None, PeerState::Active)
+    );
+}
+
+#[test]
+fn a_forwarding_loop_ends_when_the_ttl_runs_out() {
+    // Three neighbours whose forwarding tables send a destination round in a
+    // circle: A → R1 → R2 → A → … The TTL, not luck, ends it.
+    let (ua, u1, u2) = (loopback(), loopback(), loopback());
+    let (aa, a1, a2) = (
+        ua.local_addr().unwrap(),
+        u1.local_addr().unwrap(),
+        u2.local_addr().unwrap(),
+    );
+    let ghost = node_id(&key(9));
+    let ip = |n| Ipv4Addr::new(10, 77, 0, n);
+    let mut sa = snapshot(
+        ip(1),
+        vec![
+            peer(3, ip(3), Some(a1), true),
+            peer(4, ip(4), Some(a2), true),
+            relayed(9, ip(9), 3),
+        ],
+    );
+    sa.relays = [(ghost, key(3))].into();
+    let mut s1 = snapshot(
+        ip(3),
+        vec![
+            peer(1, ip(1), Some(aa), true),
+            peer(4, ip(4), Some(a2), true),
+        ],
+    );
+    s1.relays = [(ghost, key(4))].into();
+    let mut s2 = snapshot(
+        ip(4),
+        vec![
+            peer(1, ip(1), Some(aa), true),
+            peer(3, ip(3), Some(a1), true),
+        ],
+    );
+    s2.relays = [(ghost, key(1))].into();
+    let (a, n1, n2) = (start(1, ua, sa), start(3, u1, s1), start(4, u2, s2));
+    for (x, from, to) in [(&a, ip(1), ip(3)), (&a, ip(1), ip(4)), (&n1, ip(3), ip(4))] {
+        x.kernel.send(&packet(from, to, b"warm up")).unwrap();
+    }
+    wait_for("the triangle to connect", || {
+        [&a, &n1, &n2].iter().all(|n| {
+            n.engine
+                .peers()
+                .iter()
+                .filter(|p| p.state == PeerState::Active)
+                .count()
+                >= 2
+        })
+    });
+    // A handshake for the ghost goes round until its TTL is spent.
+    a.kernel.send(&packet(ip(1), ip(9), b"to nobody")).unwrap();
+    wait_for("the TTL to expire somewhere", || {
+        [&a, &n1, &n2]
+            .iter()
+            .map(|n| n.engine.stats().drop_ttl_expired)
+            .sum::<u64>()
+            >= 1
+    });
+    let forwarded: u64 = [&a, &n1, &n2]
+        .iter()
+        .map(|n| n.engine.stats().forwarded_packets)
+        .sum();
+    let expired: u64 = [&a, &n1, &n2]
+        .iter()
+        .map(|n| n.engine.stats().drop_ttl_expired)
+        .sum();
+    // Each initiation makes at most TTL−1 forwarding hops, then dies.
+    assert!(
+        forwarded <= expired * u64::from(crate::proto::control::RELAY_TTL - 1),
+        "{forwarded} forwards for {expired} expiries"
     );
 }

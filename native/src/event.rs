@@ -2,9 +2,10 @@
 //! through one bounded, non-blocking sink; a full sink drops the event and
 //! counts it, so a slow JavaScript loop can never stall forwarding.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::time::Instant;
 
+use crate::proto::endpoint::Endpoint;
 use crate::ratelimit::TokenBucket;
 use crate::snapshot::PublicKey;
 use crate::stats::Stats;
@@ -14,7 +15,7 @@ pub enum Event {
     /// A session is up (first handshake, or again after being down).
     Connected {
         public_key: PublicKey,
-        endpoint: SocketAddr,
+        endpoint: Endpoint,
         mesh_ip: Ipv4Addr,
     },
     /// No authenticated packet for the liveness bound; sessions dropped.
@@ -24,14 +25,14 @@ pub enum Event {
     /// The peer roamed: its latest authenticated packet came from here.
     EndpointChanged {
         public_key: PublicKey,
-        endpoint: SocketAddr,
+        endpoint: Endpoint,
     },
     /// A handshake addressed to us failed verification (`noise handshake rejected`).
-    HandshakeRejected { source: SocketAddr },
+    HandshakeRejected { source: Endpoint },
     /// A handshake from a key the trust policy refuses (`untrusted peer ID`).
     Untrusted {
         public_key: PublicKey,
-        source: SocketAddr,
+        source: Endpoint,
     },
     /// A peer claimed a mesh IP outside the prefix or held by another node.
     MeshIpConflict {
@@ -115,7 +116,7 @@ pub mod testing {
         let rec = Recorder::default();
         let events = Events::new(Box::new(rec.clone()));
         let stats = Stats::default();
-        let src: SocketAddr = "198.18.0.9:1".parse().unwrap();
+        let src = Endpoint::Udp("198.18.0.9:1".parse().unwrap());
         for _ in 0..1000 {
             events.emit(Event::HandshakeRejected { source: src }, &stats);
         }

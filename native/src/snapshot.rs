@@ -8,6 +8,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use sha2::{Digest, Sha256};
 
 use crate::error::EngineError;
+use crate::proto::endpoint::Endpoint;
 
 pub type PublicKey = [u8; 32];
 pub type NodeId = [u8; 16];
@@ -26,6 +27,8 @@ pub struct PeerSpec {
     /// The address we expect the peer to use until its handshake tells us.
     pub mesh_ip: Ipv4Addr,
     pub endpoint: Option<SocketAddr>,
+    /// Not a neighbour: reached through this neighbour (the route's next hop).
+    pub via: Option<PublicKey>,
     /// Keep a session up (handshake at start, redial when down).
     pub persistent: bool,
 }
@@ -53,12 +56,16 @@ pub enum Verdict {
 }
 
 impl TrustPolicy {
-    /// Decides a handshake from `node` arriving from `src`.
-    pub fn decide(&self, node: &NodeId, src: &SocketAddr) -> Verdict {
-        let ok = match self.mode {
-            TrustMode::AllowAll => true,
-            TrustMode::AllowList => self.allowed.contains(node),
-            TrustMode::Tofu => self.pins.get(src).is_none_or(|pinned| pinned == node),
+    /// Decides a handshake from `node` arriving from `src`. TOFU pins are by
+    /// underlay address; a handshake through a relay has none to check.
+    pub fn decide(&self, node: &NodeId, src: &Endpoint) -> Verdict {
+        let ok = match (self.mode, src) {
+            (TrustMode::AllowAll, _) => true,
+            (TrustMode::AllowList, _) => self.allowed.contains(node),
+            (TrustMode::Tofu, Endpoint::Udp(addr)) => {
+                self.pins.get(addr).is_none_or(|pinned| pinned == node)
+            }
+            (TrustMode::Tofu, Endpoint::Relay(_)) => true,
         };
         if ok {
             Verdict::Accept
@@ -77,6 +84,8 @@ pub struct Snapshot {
     pub peers: Vec<PeerSpec>,
     pub trust: TrustPolicy,
     pub routing: Routing,
+    /// Where to pass relay envelopes for other nodes: destination → next hop.
+    pub relays: HashMap<NodeId, PublicKey>,
 }
 
 /// Where traffic for addresses outside the mesh prefix goes.
@@ -203,7 +212,11 @@ mod tests {
             ),
         ];
         for (name, mode, id, src, want) in cases {
-            assert_eq!(policy(mode).decide(&id, &src), want, "{name}");
+            assert_eq!(
+                policy(mode).decide(&id, &Endpoint::Udp(src)),
+                want,
+                "{name}"
+            );
         }
     }
 
@@ -224,6 +237,7 @@ mod tests {
             peers: vec![],
             trust: policy(TrustMode::Tofu),
             routing: Routing::default(),
+            relays: HashMap::new(),
         };
         let cases = [
             ([10, 77, 0, 0], false),

@@ -40,6 +40,10 @@ counters!(
     handshakes_initiated,
     handshakes_completed,
     handshake_responses_sent,
+    // relaying
+    relayed_received,
+    forwarded_packets,
+    forwarded_bytes,
     // inbound drops (datagrams from the underlay)
     drop_malformed,
     drop_bad_mac,
@@ -56,6 +60,9 @@ counters!(
     drop_not_for_us,
     drop_unknown_payload,
     drop_advert_flood,
+    drop_relay_nested,
+    drop_ttl_expired,
+    drop_no_relay_route,
     // a packet that is not IPv4: read from the TUN, or decrypted from a peer
     drop_not_ipv4,
     // outbound drops (packets from the TUN)
@@ -83,7 +90,7 @@ impl Stats {
 
 impl StatsSnapshot {
     /// Every drop counter, by the reason name used in status.stats.
-    pub fn drops(&self) -> [(&'static str, u64); 21] {
+    pub fn drops(&self) -> [(&'static str, u64); 24] {
         [
             ("malformed", self.drop_malformed),
             ("bad_mac", self.drop_bad_mac),
@@ -100,6 +107,9 @@ impl StatsSnapshot {
             ("not_for_us", self.drop_not_for_us),
             ("unknown_payload", self.drop_unknown_payload),
             ("advert_flood", self.drop_advert_flood),
+            ("relay_nested", self.drop_relay_nested),
+            ("ttl_expired", self.drop_ttl_expired),
+            ("no_relay_route", self.drop_no_relay_route),
             ("not_ipv4", self.drop_not_ipv4),
             ("no_route", self.drop_no_route),
             ("no_gateway", self.drop_no_gateway),

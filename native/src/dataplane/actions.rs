@@ -1,5 +1,5 @@
-//! Carries out what a tunnel decided: send held packets and keepalives,
-//! start handshakes, forget retired session indices, report events.
+//! Carries out what a tunnel decided: send held packets, keepalives and
+//! probes, start handshakes, forget retired session indices, report events.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -16,8 +16,9 @@ use crate::stats::Stats;
 
 use super::context::Context;
 use super::registry::Peer;
+use super::tx::Tx;
 
-pub fn run(ctx: &Context, peer: &Arc<Peer>, actions: Actions, scratch: &mut [u8], now: Instant) {
+pub fn run(ctx: &Context, peer: &Arc<Peer>, actions: Actions, tx: &mut Tx, now: Instant) {
     if !actions.retired.is_empty() {
         ctx.registry_mut().release(&actions.retired);
     }
@@ -27,21 +28,21 @@ pub fn run(ctx: &Context, peer: &Arc<Peer>, actions: Actions, scratch: &mut [u8]
     }
     report(ctx, peer, &actions.events);
     if actions.initiate {
-        send_initiation(ctx, peer, now);
+        send_initiation(ctx, peer, tx, now);
     }
     for packet in &actions.send {
-        if seal_and_send(ctx, peer, packet, scratch, now) {
+        if seal_and_send(ctx, peer, packet, tx, now) {
             Stats::inc(&ctx.stats.tx_packets);
             Stats::add(&ctx.stats.tx_bytes, packet.len() as u64);
             peer.tx_bytes
                 .fetch_add(packet.len() as u64, Ordering::Relaxed);
         }
     }
-    if actions.keepalive && seal_and_send(ctx, peer, &[], scratch, now) {
+    if actions.keepalive && seal_and_send(ctx, peer, &[], tx, now) {
         Stats::inc(&ctx.stats.keepalives_sent);
     }
     if let Some(nonce) = actions.probe {
-        if seal_and_send(ctx, peer, &control::probe(nonce), scratch, now) {
+        if seal_and_send(ctx, peer, &control::probe(nonce), tx, now) {
             Stats::inc(&ctx.stats.probes_sent);
         }
     }
@@ -52,15 +53,15 @@ pub fn run(ctx: &Context, peer: &Arc<Peer>, actions: Actions, scratch: &mut [u8]
 pub fn seal_and_send(
     ctx: &Context,
     peer: &Peer,
-    packet: &[u8],
-    scratch: &mut [u8],
+    payload: &[u8],
+    tx: &mut Tx,
     now: Instant,
 ) -> bool {
     let Some((session, endpoint)) = peer.lock().sending_session(now) else {
         return false;
     };
-    match session.seal(packet, scratch, now) {
-        Ok(n) => ctx.send_datagram(&scratch[..n], endpoint),
+    match session.seal(payload, tx.body(), now) {
+        Ok(n) => tx.send(ctx, n, endpoint, &peer.node_id, now),
         Err(e) => {
             Stats::inc(match e {
                 SealError::Expired => &ctx.stats.drop_expired,
@@ -77,9 +78,8 @@ fn jitter() -> Duration {
     Duration::from_millis(u64::from(u16::from_le_bytes(b)) % (HANDSHAKE_JITTER_MAX_MS + 1))
 }
 
-pub fn send_initiation(ctx: &Context, peer: &Arc<Peer>, now: Instant) {
+pub fn send_initiation(ctx: &Context, peer: &Arc<Peer>, tx: &mut Tx, now: Instant) {
     let index = ctx.registry_mut().allocate_index(peer);
-    let mut msg = [0u8; INIT_LEN];
     let (retired, endpoint) = {
         let mut tunnel = peer.lock();
         let Some(endpoint) = tunnel.endpoint else {
@@ -94,15 +94,15 @@ pub fn send_initiation(ctx: &Context, peer: &Arc<Peer>, now: Instant) {
             local_index: index,
             jitter: jitter(),
         };
-        (
-            tunnel.begin_initiation(context, now, &mut msg).retired,
-            endpoint,
-        )
+        let msg: &mut [u8; INIT_LEN] = (&mut tx.body()[..INIT_LEN])
+            .try_into()
+            .expect("the body holds an initiation");
+        (tunnel.begin_initiation(context, now, msg).retired, endpoint)
     };
     if !retired.is_empty() {
         ctx.registry_mut().release(&retired);
     }
-    if ctx.send_datagram(&msg, endpoint) {
+    if tx.send(ctx, INIT_LEN, endpoint, &peer.node_id, now) {
         Stats::inc(&ctx.stats.handshakes_initiated);
     }
 }

@@ -10,7 +10,9 @@ use crate::event::{Event, Events};
 use crate::io::waker::Waker;
 use crate::io::TunIo;
 use crate::proto::handshake::StaticKeys;
-use crate::snapshot::{PublicKey, Routing, Snapshot, TrustPolicy};
+use std::collections::HashMap;
+
+use crate::snapshot::{node_id, NodeId, PublicKey, Routing, Snapshot, TrustPolicy};
 use crate::stats::Stats;
 
 use super::registry::{Peer, Registry};
@@ -26,11 +28,13 @@ pub struct EngineIo {
 pub struct Policy {
     pub trust: TrustPolicy,
     pub routing: Routing,
+    pub relays: HashMap<NodeId, PublicKey>,
 }
 
 pub struct Context {
     pub clock: Arc<dyn Clock>,
     pub keys: StaticKeys,
+    pub node_id: NodeId,
     pub tun: Box<dyn TunIo>,
     pub udp: UdpSocket,
     pub waker: Waker,
@@ -54,6 +58,7 @@ impl Context {
     ) -> Self {
         Context {
             clock: io.clock,
+            node_id: node_id(&keys.public),
             keys,
             tun: io.tun,
             udp: io.udp,
@@ -65,6 +70,7 @@ impl Context {
             policy: RwLock::new(Policy {
                 trust: snapshot.trust.clone(),
                 routing: snapshot.routing.clone(),
+                relays: snapshot.relays.clone(),
             }),
             mesh_ip: snapshot.mesh_ip,
             prefix: Snapshot {
@@ -92,6 +98,11 @@ impl Context {
 
     pub fn in_mesh(&self, ip: Ipv4Addr) -> bool {
         self.prefix.covers(ip)
+    }
+
+    /// The neighbour a relay envelope for `dst` goes to next.
+    pub fn next_hop(&self, dst: &NodeId) -> Option<PublicKey> {
+        self.policy().relays.get(dst).copied()
     }
 
     /// The peer that carries traffic for addresses outside the mesh, if any.

@@ -4,10 +4,10 @@
 //! the learned key  4. mesh-IP claim  5. timestamp (replay)  6. response.
 //! Response: 1. mac1  2. find our attempt by index  3. Noise  4. claim.
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use crate::event::Event;
+use crate::proto::endpoint::Endpoint;
 use crate::proto::handshake::{receive_initiation, HandshakeError};
 use crate::proto::tunnel::{CompleteError, Tunnel};
 use crate::proto::wire::{self, RESP_LEN};
@@ -17,12 +17,13 @@ use crate::stats::Stats;
 use super::actions;
 use super::context::Context;
 use super::registry::{Peer, MAX_DYNAMIC_PEERS};
+use super::tx::Tx;
 
 pub fn on_initiation(
     ctx: &Context,
     init: &wire::Initiation<'_>,
-    src: SocketAddr,
-    scratch: &mut [u8],
+    src: Endpoint,
+    tx: &mut Tx,
     now: Instant,
 ) {
     let received = match receive_initiation(&ctx.keys, init) {
@@ -86,17 +87,20 @@ pub fn on_initiation(
     };
     let mesh_ip = received.mesh_ip;
     let index = ctx.registry_mut().allocate_index(&peer);
-    let mut resp = [0u8; RESP_LEN];
+    let resp: &mut [u8; RESP_LEN] = (&mut tx.body()[..RESP_LEN])
+        .try_into()
+        .expect("the body holds a response");
     let accepted = peer
         .lock()
-        .accept_initiation(received, src, ctx.mesh_ip, index, now, &mut resp);
+        .accept_initiation(received, src, ctx.mesh_ip, index, now, resp);
     match accepted {
         Ok(acts) => {
             ctx.registry_mut().set_ip(&peer, mesh_ip);
-            if ctx.send_datagram(&resp, src) {
+            // The answer goes back the way the initiation came.
+            if tx.send(ctx, RESP_LEN, src, &peer.node_id, now) {
                 Stats::inc(&ctx.stats.handshake_responses_sent);
             }
-            actions::run(ctx, &peer, acts, scratch, now);
+            actions::run(ctx, &peer, acts, tx, now);
         }
         Err(_) => {
             ctx.registry_mut().release(&[index]);
@@ -108,8 +112,8 @@ pub fn on_initiation(
 pub fn on_response(
     ctx: &Context,
     resp: &wire::Response<'_>,
-    src: SocketAddr,
-    scratch: &mut [u8],
+    src: Endpoint,
+    tx: &mut Tx,
     now: Instant,
 ) {
     if !ctx.keys.own_mac1().verify(resp.mac_input, resp.mac1) {
@@ -128,7 +132,7 @@ pub fn on_response(
         Ok(acts) => {
             let mesh_ip = peer.lock().mesh_ip;
             ctx.registry_mut().set_ip(&peer, mesh_ip);
-            actions::run(ctx, &peer, acts, scratch, now);
+            actions::run(ctx, &peer, acts, tx, now);
         }
         Err(CompleteError::NotPending) => Stats::inc(&ctx.stats.drop_unknown_index),
         Err(failed) => {
@@ -143,7 +147,7 @@ fn report_failed_response(
     ctx: &Context,
     failed: CompleteError,
     key: crate::snapshot::PublicKey,
-    src: SocketAddr,
+    src: Endpoint,
 ) {
     match failed {
         CompleteError::NotPending => {}

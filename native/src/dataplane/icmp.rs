@@ -7,10 +7,25 @@ use std::net::Ipv4Addr;
 
 use super::ipv4::Header;
 
-/// No mesh node has this address.
-pub const HOST_UNREACHABLE: u8 = 1;
-/// Routing via the mesh is on and no gateway is reachable (the kill-switch).
-pub const ADMIN_PROHIBITED: u8 = 13;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    /// No mesh node has this address (code 1).
+    Host,
+    /// Too big for the path and "don't fragment" is set; the path MTU (code 4, RFC 1191).
+    FragmentationNeeded(u16),
+    /// Routing via the mesh is on and no gateway is reachable: the kill-switch (code 13).
+    AdminProhibited,
+}
+
+impl Unreachable {
+    fn code(self) -> u8 {
+        match self {
+            Unreachable::Host => 1,
+            Unreachable::FragmentationNeeded(_) => 4,
+            Unreachable::AdminProhibited => 13,
+        }
+    }
+}
 
 const PROTO_ICMP: u8 = 1;
 const ECHO_REQUEST: u8 = 8;
@@ -32,7 +47,7 @@ pub fn unreachable(
     packet: &[u8],
     header: &Header,
     from: Ipv4Addr,
-    code: u8,
+    why: Unreachable,
     out: &mut [u8],
 ) -> Option<usize> {
     let ihl = usize::from(packet[0] & 0x0f) * 4;
@@ -62,7 +77,10 @@ pub fn unreachable(
     let ip_sum = checksum(&out[..20]);
     out[10..12].copy_from_slice(&ip_sum.to_be_bytes());
     out[20] = 3; // destination unreachable
-    out[21] = code;
+    out[21] = why.code();
+    if let Unreachable::FragmentationNeeded(mtu) = why {
+        out[26..28].copy_from_slice(&mtu.to_be_bytes());
+    }
     out[28..].copy_from_slice(quoted);
     let icmp_sum = checksum(&out[20..]);
     out[22..24].copy_from_slice(&icmp_sum.to_be_bytes());
@@ -87,7 +105,7 @@ mod tests {
             &p,
             &h,
             Ipv4Addr::new(10, 77, 0, 1),
-            ADMIN_PROHIBITED,
+            Unreachable::AdminProhibited,
             &mut out,
         )
         .unwrap();
@@ -97,7 +115,7 @@ mod tests {
             (rh.src, rh.dst),
             (Ipv4Addr::new(10, 77, 0, 1), Ipv4Addr::new(10, 77, 0, 1))
         );
-        assert_eq!((reply[20], reply[21]), (3, ADMIN_PROHIBITED));
+        assert_eq!((reply[20], reply[21]), (3, 13));
         assert_eq!(checksum(&reply[..20]), 0, "IP header checksum verifies");
         assert_eq!(checksum(&reply[20..]), 0, "ICMP checksum verifies");
         assert_eq!(&reply[28..], &p[..28], "quotes the header and 8 bytes");
@@ -124,10 +142,33 @@ mod tests {
                 &p,
                 &h,
                 Ipv4Addr::new(10, 77, 0, 1),
-                HOST_UNREACHABLE,
+                Unreachable::Host,
                 &mut out
             )
             .is_none());
         }
     }
+}
+
+#[test]
+fn fragmentation_needed_carries_the_path_mtu() {
+    use crate::dataplane::ipv4::{packet, parse};
+    let p = packet(
+        Ipv4Addr::new(10, 77, 0, 1),
+        Ipv4Addr::new(10, 77, 0, 9),
+        &[0; 1400],
+    );
+    let h = parse(&p).unwrap();
+    let mut out = [0u8; 128];
+    let n = unreachable(
+        &p,
+        &h,
+        Ipv4Addr::new(10, 77, 0, 1),
+        Unreachable::FragmentationNeeded(1354),
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!((out[20], out[21]), (3, 4));
+    assert_eq!(u16::from_be_bytes([out[26], out[27]]), 1354);
+    assert_eq!(checksum(&out[20..n]), 0);
 }

@@ -5,37 +5,44 @@
 //! 3. handshakes go to `handshakes`; transport messages:
 //! 4. find the session by receiver index, open it (replay window, AEAD)
 //! 5. liveness/roaming/key confirmation under the peer's lock
-//! 6. the inner packet must come from the peer's mesh IP and be for us
+//! 6. what the plaintext is: a relay envelope goes to `relay` (which may come
+//!    back here with the datagram inside); an IP packet must come from the
+//!    peer's mesh IP and be for us (or, on a gateway, for the internet)
 //! 7. write it to the TUN
 
 use std::io::ErrorKind;
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::event::Event;
 use crate::io::waker::Wait;
-use crate::proto::control::{self, Payload};
+use crate::proto::control::{self, Payload, RELAY_HEADER_LEN};
+use crate::proto::endpoint::Endpoint;
 use crate::proto::session::OpenError;
 use crate::proto::wire::{self, Message};
 use crate::stats::Stats;
 
 use super::context::Context;
-use super::{actions, handshakes, ipv4, MAX_PACKET, MAX_SEALED};
+use super::registry::Peer;
+use super::tx::Tx;
+use super::{actions, handshakes, ipv4, relay, MAX_PACKET, MAX_SEALED};
 
 pub fn run(ctx: Arc<Context>) {
     let mut datagram = vec![0u8; MAX_SEALED];
-    let mut plain = vec![0u8; MAX_PACKET];
-    let mut scratch = vec![0u8; MAX_SEALED];
+    let mut plain = vec![0u8; MAX_SEALED];
+    // Where a relayed datagram is opened (its envelope stays in `plain`).
+    let mut spare = vec![0u8; MAX_PACKET];
+    let mut tx = Tx::default();
     while !ctx.stopping() {
         match ctx.udp.recv_from(&mut datagram) {
             Ok((n, src)) => handle(
                 &ctx,
                 &datagram[..n],
-                src,
+                Endpoint::Udp(src),
                 &mut plain,
-                &mut scratch,
+                &mut spare,
+                &mut tx,
                 ctx.clock.now(),
             ),
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
@@ -64,28 +71,33 @@ fn fault(ctx: &Context, message: String) {
     ctx.emit(Event::Fault { message });
 }
 
+/// One datagram from `src`: straight off the socket, or out of a relay
+/// envelope (then `spare` is empty: envelopes do not nest).
 pub fn handle(
     ctx: &Context,
     datagram: &[u8],
-    src: SocketAddr,
+    src: Endpoint,
     plain: &mut [u8],
-    scratch: &mut [u8],
+    spare: &mut [u8],
+    tx: &mut Tx,
     now: Instant,
 ) {
     match wire::parse(datagram) {
         Err(_) => Stats::inc(&ctx.stats.drop_malformed),
-        Ok(Message::Initiation(i)) => handshakes::on_initiation(ctx, &i, src, scratch, now),
-        Ok(Message::Response(r)) => handshakes::on_response(ctx, &r, src, scratch, now),
-        Ok(Message::Transport(t)) => on_transport(ctx, &t, src, plain, scratch, now),
+        Ok(Message::Initiation(i)) => handshakes::on_initiation(ctx, &i, src, tx, now),
+        Ok(Message::Response(r)) => handshakes::on_response(ctx, &r, src, tx, now),
+        Ok(Message::Transport(t)) => on_transport(ctx, &t, src, plain, spare, tx, now),
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn on_transport(
     ctx: &Context,
     t: &wire::Transport<'_>,
-    src: SocketAddr,
+    src: Endpoint,
     plain: &mut [u8],
-    scratch: &mut [u8],
+    spare: &mut [u8],
+    tx: &mut Tx,
     now: Instant,
 ) {
     let Some(peer) = ctx.registry().by_index(t.receiver_index) else {
@@ -112,14 +124,14 @@ fn on_transport(
         )
     };
     if !acts.is_empty() {
-        actions::run(ctx, &peer, acts, scratch, now);
+        actions::run(ctx, &peer, acts, tx, now);
     }
     let packet = match control::classify(&plain[..n]) {
         Payload::Ipv4(packet) => packet,
         Payload::Keepalive => return Stats::inc(&ctx.stats.keepalives_received),
         Payload::Probe(nonce) => {
             Stats::inc(&ctx.stats.probes_received);
-            actions::seal_and_send(ctx, &peer, &control::probe_reply(nonce), scratch, now);
+            actions::seal_and_send(ctx, &peer, &control::probe_reply(nonce), tx, now);
             return;
         }
         Payload::ProbeReply(nonce) => return peer.lock().probe_answered(nonce, now),
@@ -134,13 +146,30 @@ fn on_transport(
             }
             return;
         }
+        Payload::Relay(..) if spare.is_empty() => return Stats::inc(&ctx.stats.drop_relay_nested),
+        Payload::Relay(header, _) => {
+            return relay::on_envelope(
+                ctx,
+                &peer,
+                header,
+                &mut plain[..n],
+                RELAY_HEADER_LEN,
+                spare,
+                tx,
+                now,
+            );
+        }
         Payload::Unknown => return Stats::inc(&ctx.stats.drop_unknown_payload),
     };
+    deliver(ctx, &peer, packet, peer_ip);
+}
+
+/// Cryptokey routing, then the TUN: a peer speaks only for its own mesh
+/// address, except the selected gateway, which relays the internet's answers.
+fn deliver(ctx: &Context, peer: &Peer, packet: &[u8], peer_ip: std::net::Ipv4Addr) {
     let Some(header) = ipv4::parse(packet) else {
         return Stats::inc(&ctx.stats.drop_not_ipv4);
     };
-    // Cryptokey routing: a peer speaks only for its own mesh address, except
-    // the selected gateway, which relays the internet's answers.
     let from_internet = !ctx.in_mesh(header.src);
     let may_send = if from_internet {
         ctx.policy().routing.internet_via == Some(peer.public_key)
@@ -161,6 +190,10 @@ fn on_transport(
             Stats::add(&ctx.stats.rx_bytes, header.total_len as u64);
             peer.rx_bytes
                 .fetch_add(header.total_len as u64, Ordering::Relaxed);
+            if for_internet {
+                peer.gateway_bytes
+                    .fetch_add(header.total_len as u64, Ordering::Relaxed);
+            }
         }
         Err(_) => Stats::inc(&ctx.stats.tun_write_errors),
     }

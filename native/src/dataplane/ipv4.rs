@@ -7,6 +7,7 @@ pub struct Header {
     pub dst: Ipv4Addr,
     /// The total length the header declares (≤ the bytes we have).
     pub total_len: usize,
+    pub dont_fragment: bool,
 }
 
 /// None for anything that is not a well-formed IPv4 packet.
@@ -22,6 +23,7 @@ pub fn parse(packet: &[u8]) -> Option<Header> {
         src: Ipv4Addr::new(packet[12], packet[13], packet[14], packet[15]),
         dst: Ipv4Addr::new(packet[16], packet[17], packet[18], packet[19]),
         total_len,
+        dont_fragment: packet[6] & 0x40 != 0,
     })
 }
 

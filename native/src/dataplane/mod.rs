@@ -17,9 +17,19 @@ pub mod inbound;
 pub mod ipv4;
 pub mod outbound;
 pub mod registry;
+pub mod relay;
 pub mod timer;
+pub mod tx;
 
 /// Largest IP packet the data plane carries (the TUN MTU is far below).
 pub const MAX_PACKET: usize = 65535;
 /// Room for a sealed packet: header, packet, tag.
 pub const MAX_SEALED: usize = MAX_PACKET + crate::proto::wire::TRANSPORT_MIN_LEN;
+/// The largest inner packet that reaches a relayed peer unfragmented on a
+/// 1500-byte underlay: 1500 − IPv4 20 − UDP 8 − two transport overheads
+/// (32 each: the relay hop's and the end-to-end session's) − the 18-byte relay header.
+pub const RELAYED_MTU: usize = 1500
+    - 20
+    - 8
+    - 2 * crate::proto::wire::TRANSPORT_MIN_LEN
+    - crate::proto::control::RELAY_HEADER_LEN;

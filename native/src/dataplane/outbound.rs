@@ -1,10 +1,12 @@
 //! Outbound: TUN → UDP, on its own thread.
 //!
 //! 1. read an IP packet from the TUN (non-blocking; poll with the stop waker)
-//! 2. route it by destination mesh IP to a peer (registry read lock)
+//! 2. route it: a mesh address to its peer (registry read lock); any other
+//!    address to the selected gateway, or refuse it (the kill-switch)
 //! 3. under the peer's lock: take its current session, or hold the packet
 //!    and ask for a handshake
-//! 4. seal outside any lock, send to the peer's endpoint
+//! 4. seal outside any lock; send to the peer's endpoint, or wrap it for the
+//!    relay that leads to the peer
 
 use std::io::ErrorKind;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,19 +15,21 @@ use std::time::{Duration, Instant};
 
 use crate::event::Event;
 use crate::io::waker::Wait;
+use crate::proto::endpoint::Endpoint;
 use crate::proto::session::SealError;
 use crate::proto::tunnel::{Actions, Outbound};
 use crate::stats::Stats;
 
 use super::context::Context;
-use super::{actions, icmp, ipv4, MAX_PACKET, MAX_SEALED};
+use super::tx::Tx;
+use super::{actions, icmp, ipv4, MAX_PACKET, RELAYED_MTU};
 
 pub fn run(ctx: Arc<Context>) {
     let mut packet = vec![0u8; MAX_PACKET];
-    let mut sealed = vec![0u8; MAX_SEALED];
+    let mut tx = Tx::default();
     while !ctx.stopping() {
         match ctx.tun.recv(&mut packet) {
-            Ok(n) => handle(&ctx, &packet[..n], &mut sealed, ctx.clock.now()),
+            Ok(n) => handle(&ctx, &packet[..n], &mut tx, ctx.clock.now()),
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 match ctx.waker.wait(ctx.tun.raw_fd(), Duration::from_secs(1)) {
                     Ok(Wait::Woken) => return,
@@ -52,19 +56,19 @@ fn refuse(
     ctx: &Context,
     packet: &[u8],
     header: &ipv4::Header,
-    code: u8,
+    unreachable: icmp::Unreachable,
     counter: &AtomicU64,
-    scratch: &mut [u8],
+    tx: &mut Tx,
 ) {
     Stats::inc(counter);
-    if let Some(n) = icmp::unreachable(packet, header, ctx.mesh_ip, code, scratch) {
-        if ctx.tun.send(&scratch[..n]).is_ok() {
+    if let Some(n) = icmp::unreachable(packet, header, ctx.mesh_ip, unreachable, tx.body()) {
+        if ctx.tun.send(&tx.body()[..n]).is_ok() {
             Stats::inc(&ctx.stats.icmp_unreachable_sent);
         }
     }
 }
 
-pub fn handle(ctx: &Context, packet: &[u8], sealed: &mut [u8], now: Instant) {
+pub fn handle(ctx: &Context, packet: &[u8], tx: &mut Tx, now: Instant) {
     let Some(header) = ipv4::parse(packet) else {
         return Stats::inc(&ctx.stats.drop_not_ipv4);
     };
@@ -76,9 +80,9 @@ pub fn handle(ctx: &Context, packet: &[u8], sealed: &mut [u8], now: Instant) {
                 ctx,
                 packet,
                 &header,
-                icmp::HOST_UNREACHABLE,
+                icmp::Unreachable::Host,
                 &ctx.stats.drop_no_route,
-                sealed,
+                tx,
             )
         }
         // Outside the mesh: the selected gateway, if there is one; otherwise
@@ -90,9 +94,9 @@ pub fn handle(ctx: &Context, packet: &[u8], sealed: &mut [u8], now: Instant) {
                     ctx,
                     packet,
                     &header,
-                    icmp::ADMIN_PROHIBITED,
+                    icmp::Unreachable::AdminProhibited,
                     &ctx.stats.drop_no_gateway,
-                    sealed,
+                    tx,
                 )
             }
         },
@@ -100,9 +104,23 @@ pub fn handle(ctx: &Context, packet: &[u8], sealed: &mut [u8], now: Instant) {
     let mut acts = Actions::default();
     let decision = peer.lock().outbound(packet, now, &mut acts);
     match decision {
-        Outbound::Send(session, endpoint) => match session.seal(packet, sealed, now) {
+        // A relay adds its envelope: bigger packets would fragment on the
+        // underlay, so a sender that forbids fragmentation learns the path MTU.
+        Outbound::Send(_, Endpoint::Relay(_))
+            if packet.len() > RELAYED_MTU && header.dont_fragment =>
+        {
+            refuse(
+                ctx,
+                packet,
+                &header,
+                icmp::Unreachable::FragmentationNeeded(RELAYED_MTU as u16),
+                &ctx.stats.drop_oversized,
+                tx,
+            )
+        }
+        Outbound::Send(session, endpoint) => match session.seal(packet, tx.body(), now) {
             Ok(n) => {
-                if ctx.send_datagram(&sealed[..n], endpoint) {
+                if tx.send(ctx, n, endpoint, &peer.node_id, now) {
                     Stats::inc(&ctx.stats.tx_packets);
                     Stats::add(&ctx.stats.tx_bytes, packet.len() as u64);
                     peer.tx_bytes
@@ -116,6 +134,6 @@ pub fn handle(ctx: &Context, packet: &[u8], sealed: &mut [u8], now: Instant) {
         Outbound::NoEndpoint => Stats::inc(&ctx.stats.drop_no_endpoint),
     }
     if !acts.is_empty() {
-        actions::run(ctx, &peer, acts, sealed, now);
+        actions::run(ctx, &peer, acts, tx, now);
     }
 }

@@ -28,6 +28,8 @@ pub struct Peer {
     tunnel: Mutex<Tunnel>,
     pub rx_bytes: AtomicU64,
     pub tx_bytes: AtomicU64,
+    /// Bytes this peer sent through us to the internet (we are its gateway).
+    pub gateway_bytes: AtomicU64,
     /// Advertisements this peer may send up to the control plane.
     pub adverts: TokenBucket,
 }
@@ -41,6 +43,7 @@ impl Peer {
             tunnel: Mutex::new(tunnel),
             rx_bytes: AtomicU64::new(0),
             tx_bytes: AtomicU64::new(0),
+            gateway_bytes: AtomicU64::new(0),
             adverts: TokenBucket::new(ADVERTS_PER_SEC, ADVERT_BURST, Instant::now()),
         })
     }

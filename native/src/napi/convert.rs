@@ -29,9 +29,19 @@ pub struct SnapshotPeer {
     /// 64 lowercase hex.
     pub public_key: String,
     pub mesh_ip: String,
-    /// "ip:port", already resolved.
+    /// "ip:port", already resolved (a neighbour).
     pub endpoint: Option<String>,
+    /// Public key of the next hop, for a peer reached through relays.
+    pub via: Option<String>,
     pub persistent: bool,
+}
+
+#[napi(object)]
+pub struct RelayRoute {
+    /// node_id (32 hex) of a destination this node relays for.
+    pub node_id: String,
+    /// Public key of the neighbour that is the next hop towards it.
+    pub via: String,
 }
 
 #[napi(object)]
@@ -55,6 +65,8 @@ pub struct EngineSnapshot {
     pub internet_via: Option<String>,
     /// This node is a gateway: peers' non-mesh traffic goes to the OS.
     pub gateway: bool,
+    /// The relay forwarding table: where envelopes for other nodes go next.
+    pub relays: Vec<RelayRoute>,
 }
 
 #[napi(object)]
@@ -75,7 +87,10 @@ pub struct EngineEvent {
 pub struct PeerStatus {
     pub public_key: String,
     pub mesh_ip: String,
+    /// The neighbour's ip:port, for a direct peer.
     pub endpoint: Option<String>,
+    /// Public key of the next hop, for a peer reached through relays.
+    pub via: Option<String>,
     /// active | connecting | failed
     pub state: String,
     pub configured: bool,
@@ -84,6 +99,7 @@ pub struct PeerStatus {
     pub rtt_ms: Option<f64>,
     pub rx_bytes: f64,
     pub tx_bytes: f64,
+    pub gateway_bytes: f64,
 }
 
 fn bad(m: String) -> EngineError {
@@ -187,6 +203,7 @@ impl TryFrom<EngineSnapshot> for Snapshot {
                     public_key: public_key(&p.public_key)?,
                     mesh_ip: ipv4(&p.mesh_ip, "peer mesh IP")?,
                     endpoint: p.endpoint.as_deref().map(endpoint).transpose()?,
+                    via: p.via.as_deref().map(public_key).transpose()?,
                     persistent: p.persistent,
                 })
             })
@@ -208,6 +225,11 @@ impl TryFrom<EngineSnapshot> for Snapshot {
                 internet_via: s.internet_via.as_deref().map(public_key).transpose()?,
                 gateway: s.gateway,
             },
+            relays: s
+                .relays
+                .iter()
+                .map(|r| Ok((hex_bytes::<16>(&r.node_id, "node_id")?, public_key(&r.via)?)))
+                .collect::<Result<_, EngineError>>()?,
         })
     }
 }
@@ -291,6 +313,7 @@ impl From<PeerReport> for PeerStatus {
             public_key: hex(&r.public_key),
             mesh_ip: r.mesh_ip.to_string(),
             endpoint: r.endpoint.map(|e| e.to_string()),
+            via: r.via.map(|k| hex(&k)),
             state: match r.state {
                 PeerState::Active => "active",
                 PeerState::Connecting => "connecting",
@@ -303,6 +326,7 @@ impl From<PeerReport> for PeerStatus {
             rtt_ms: r.rtt_ms,
             rx_bytes: r.rx_bytes as f64,
             tx_bytes: r.tx_bytes as f64,
+            gateway_bytes: r.gateway_bytes as f64,
         }
     }
 }

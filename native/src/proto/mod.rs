@@ -2,6 +2,7 @@
 //! here touches a socket, a device, a thread or napi.
 
 pub mod control;
+pub mod endpoint;
 pub mod handshake;
 pub mod mac;
 pub mod replay;

@@ -11,10 +11,11 @@
 //! that lock only to decide, never while sealing or opening.
 
 use std::collections::VecDeque;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::endpoint::Endpoint;
 use super::handshake::{self, Initiation, ReceivedInitiation, StaticKeys};
 use super::session::Session;
 use super::tai64n::Tai64N;
@@ -82,7 +83,7 @@ impl Actions {
 
 pub enum Outbound {
     /// Seal with this session and send to this endpoint.
-    Send(Arc<Session>, SocketAddr),
+    Send(Arc<Session>, Endpoint),
     /// Held until a handshake completes.
     Queued,
     /// No address to reach the peer at.
@@ -108,7 +109,7 @@ pub enum InitiationRejected {
 pub struct Tunnel {
     pub remote_public: [u8; 32],
     pub persistent: bool,
-    pub endpoint: Option<SocketAddr>,
+    pub endpoint: Option<Endpoint>,
     pub mesh_ip: Ipv4Addr,
     pending: Option<Pending>,
     current: Option<Arc<Session>>,
@@ -137,7 +138,7 @@ impl Tunnel {
     pub fn new(
         remote_public: [u8; 32],
         mesh_ip: Ipv4Addr,
-        endpoint: Option<SocketAddr>,
+        endpoint: Option<Endpoint>,
         persistent: bool,
     ) -> Self {
         Tunnel {
@@ -179,7 +180,7 @@ impl Tunnel {
     }
 
     /// The session and address to seal a packet to this peer with, if any.
-    pub fn sending_session(&self, now: Instant) -> Option<(Arc<Session>, SocketAddr)> {
+    pub fn sending_session(&self, now: Instant) -> Option<(Arc<Session>, Endpoint)> {
         Some((self.usable_current(now)?.clone(), self.endpoint?))
     }
 
@@ -262,7 +263,7 @@ impl Tunnel {
     pub fn complete_handshake(
         &mut self,
         resp: &wire::Response<'_>,
-        src: SocketAddr,
+        src: Endpoint,
         now: Instant,
         claim_ok: impl FnOnce(Ipv4Addr) -> bool,
     ) -> Result<Actions, CompleteError> {
@@ -314,7 +315,7 @@ impl Tunnel {
     pub fn accept_initiation(
         &mut self,
         received: ReceivedInitiation,
-        src: SocketAddr,
+        src: Endpoint,
         own_mesh_ip: Ipv4Addr,
         local_index: u32,
         now: Instant,
@@ -348,7 +349,7 @@ impl Tunnel {
     }
 
     /// After a transport message opened: liveness, roaming, key confirmation.
-    pub fn after_inbound(&mut self, local_index: u32, src: SocketAddr, now: Instant) -> Actions {
+    pub fn after_inbound(&mut self, local_index: u32, src: Endpoint, now: Instant) -> Actions {
         let mut actions = Actions::default();
         if let Some(next) = self
             .next
@@ -363,7 +364,7 @@ impl Tunnel {
         actions
     }
 
-    fn note_received(&mut self, src: SocketAddr, now: Instant, actions: &mut Actions) {
+    fn note_received(&mut self, src: Endpoint, now: Instant, actions: &mut Actions) {
         self.last_received = Some(now);
         if self.endpoint != Some(src) {
             if self.endpoint.is_some() {

@@ -2,6 +2,8 @@
 //! manual clock: no sockets, no sleeping.
 
 use std::net::{Ipv4Addr, SocketAddr};
+
+use super::endpoint::Endpoint;
 use std::time::{Duration, Instant};
 
 use super::handshake::{receive_initiation, StaticKeys};
@@ -16,7 +18,7 @@ use super::wire::{self, Message, INIT_LEN, RESP_LEN};
 struct Side {
     keys: StaticKeys,
     ip: Ipv4Addr,
-    addr: SocketAddr,
+    addr: Endpoint,
     tunnel: Tunnel,
     next_index: u32,
     wall: u64,
@@ -30,6 +32,7 @@ fn pair() -> (Side, Side) {
         "198.18.0.1:9100".parse().unwrap(),
         "198.18.0.2:9100".parse().unwrap(),
     );
+    let (addr_a, addr_b) = (Endpoint::Udp(addr_a), Endpoint::Udp(addr_b));
     let ta = Tunnel::new(kb.public, ip_b, Some(addr_b), true);
     let tb = Tunnel::new(ka.public, ip_a, Some(addr_a), true);
     (
@@ -73,7 +76,7 @@ impl Side {
     fn receive_init(
         &mut self,
         buf: &[u8],
-        from: SocketAddr,
+        from: Endpoint,
         now: Instant,
     ) -> Result<[u8; RESP_LEN], InitiationRejected> {
         let Ok(Message::Initiation(init)) = wire::parse(buf) else {
@@ -91,7 +94,7 @@ impl Side {
     fn receive_resp(
         &mut self,
         buf: &[u8],
-        from: SocketAddr,
+        from: Endpoint,
         now: Instant,
     ) -> Result<Actions, CompleteError> {
         let Ok(Message::Response(resp)) = wire::parse(buf) else {
@@ -117,7 +120,7 @@ impl Side {
     fn open(
         &mut self,
         datagram: &[u8],
-        from: SocketAddr,
+        from: Endpoint,
         now: Instant,
     ) -> Result<(Vec<u8>, Actions), OpenError> {
         let Ok(Message::Transport(t)) = wire::parse(datagram) else {
@@ -327,7 +330,7 @@ fn endpoint_follows_the_latest_authenticated_packet() {
     let (mut a, mut b) = pair();
     let t0 = Instant::now();
     connect(&mut a, &mut b, t0);
-    let moved: SocketAddr = "198.18.5.5:40000".parse().unwrap();
+    let moved = Endpoint::Udp("198.18.5.5:40000".parse().unwrap());
     let d = a.seal(b"from a new address", t0).unwrap();
     let (_, actions) = b.open(&d, moved, t0).unwrap();
     assert_eq!(actions.events, vec![TunnelEvent::EndpointChanged]);
@@ -336,7 +339,11 @@ fn endpoint_follows_the_latest_authenticated_packet() {
     let mut forged = a.seal(b"x", t0).unwrap();
     *forged.last_mut().unwrap() ^= 1;
     assert!(b
-        .open(&forged, "203.0.113.66:1".parse().unwrap(), t0)
+        .open(
+            &forged,
+            Endpoint::Udp("203.0.113.66:1".parse().unwrap()),
+            t0
+        )
         .is_err());
     assert_eq!(b.tunnel.endpoint, Some(moved));
 }
