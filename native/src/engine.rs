@@ -142,7 +142,11 @@ impl Engine {
             relays: snapshot.relays.clone(),
         });
         // Lock order: tunnel mutexes are taken with no registry guard held.
-        for old in self.ctx.registry().peers() {
+        // Collected first: a `for` over `registry().peers()` would hold the
+        // read guard for the whole loop, and `registry_mut()` inside it would
+        // wait on itself forever.
+        let current = self.ctx.registry().peers();
+        for old in current {
             if old.configured
                 && !snapshot
                     .peers

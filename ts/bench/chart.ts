@@ -1,6 +1,8 @@
 // The throughput chart: grouped bars (one group per system, one bar per
 // series), each bar the median with a min–max whisker, drawn into an RGB
-// bitmap with the 5×7 font and encoded by png.ts.
+// bitmap with the 5×7 font and encoded by png.ts. Several panels can share
+// one image (the report adds a second one without the raw veth, whose bars
+// would otherwise flatten the VPNs' to a few pixels).
 
 import { ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, glyphPixel, textWidth } from './font.js';
 import { encodePng } from './png.js';
@@ -68,8 +70,13 @@ export interface BarChart {
   series: ReadonlyArray<{ label: string; color: Rgb }>;
   /** One group per system; values[i] belongs to series[i], undefined when not measured. */
   groups: ReadonlyArray<{ label: string; values: ReadonlyArray<Range | undefined> }>;
-  width?: number;
-  height?: number;
+}
+
+export interface Area {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
 }
 
 export const PALETTE: readonly Rgb[] = [
@@ -98,23 +105,28 @@ function label(value: number): string {
   return value >= 100 ? String(Math.round(value)) : String(Number(value.toPrecision(2)));
 }
 
-export function renderBarChart(chart: BarChart): Buffer {
-  const W = chart.width ?? 960;
-  const H = chart.height ?? 540;
-  const bmp = new Bitmap(W, H);
-  const left = 80;
-  const right = 20;
-  const top = 84;
-  const bottom = 44;
-  const plotW = W - left - right;
-  const plotH = H - top - bottom;
+/** Panels stacked top to bottom, each `panelHeight` high, in one PNG. */
+export function renderBarCharts(charts: readonly BarChart[], width = 960, panelHeight = 540): Buffer {
+  const bmp = new Bitmap(width, panelHeight * Math.max(1, charts.length));
+  charts.forEach((chart, i) => {
+    if (i > 0) bmp.fillRect(0, i * panelHeight, width, 1, GRID);
+    drawBarChart(bmp, { x: 0, y: i * panelHeight, w: width, h: panelHeight }, chart);
+  });
+  return bmp.png();
+}
 
-  bmp.centredText(W / 2, 12, chart.title, INK, 2);
+export function drawBarChart(bmp: Bitmap, area: Area, chart: BarChart): void {
+  const left = area.x + 80;
+  const top = area.y + 84;
+  const plotW = area.w - 80 - 20;
+  const plotH = area.h - 84 - 44;
+
+  bmp.centredText(area.x + area.w / 2, area.y + 12, chart.title, INK, 2);
   // Legend: one swatch and label per series, in a row under the title.
   let lx = left;
   for (const s of chart.series) {
-    bmp.fillRect(lx, 44, 12, 12, s.color);
-    bmp.text(lx + 18, 47, s.label, INK);
+    bmp.fillRect(lx, area.y + 44, 12, 12, s.color);
+    bmp.text(lx + 18, area.y + 47, s.label, INK);
     lx += 18 + textWidth(s.label, 1) + 28;
   }
 
@@ -123,7 +135,7 @@ export function renderBarChart(chart: BarChart): Buffer {
   const yMax = Math.max(step, Math.ceil((peak * 1.08) / step) * step);
   const yOf = (v: number): number => top + plotH - (v / yMax) * plotH;
 
-  bmp.text(8, top - 18, chart.unit, MUTED);
+  bmp.text(area.x + 8, top - 18, chart.unit, MUTED);
   for (let v = 0; v <= yMax + step / 2; v += step) {
     const y = Math.round(yOf(v));
     bmp.fillRect(left, y, plotW, 1, GRID);
@@ -157,5 +169,4 @@ export function renderBarChart(chart: BarChart): Buffer {
       bmp.centredText(cx, yHi - 11, label(value.median), INK);
     });
   });
-  return bmp.png();
 }

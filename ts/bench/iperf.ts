@@ -1,6 +1,7 @@
 // The workloads: iperf3 clients in A against the server in B, and ping. Each
 // returns parsed numbers; the raw JSON stays out of the results to keep them
-// small, except what the report needs.
+// small, except what the report needs. Clients run as Lab processes, so an
+// interrupted benchmark stops them with everything else.
 
 import type { Node } from '../lab/netns.js';
 import type { Probe } from './search.js';
@@ -44,7 +45,8 @@ function num(v: unknown): number | undefined {
 export function parseIperfJson(text: string): Json {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // stdout and stderr arrive interleaved: the document runs from the first '{' to the last '}'.
+    parsed = JSON.parse(text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1));
   } catch {
     throw new Error(`iperf3 printed no JSON: ${text.trim().slice(0, 300) || '(nothing)'}`);
   }
@@ -77,6 +79,18 @@ export function parseUdp(doc: Json, rateBps: number): Probe {
   return { rateBps, lossPercent, deliveredPps: Math.max(0, packets - lost) / seconds };
 }
 
+/** Runs a command in a node as a Lab process and waits for it; killed after `timeoutMs`. */
+async function runIn(topo: Topology, node: Node, cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  const proc = topo.lab.spawn(node, cmd, args);
+  try {
+    const status = await proc.waitExit(timeoutMs);
+    return { code: status.code, output: proc.output() };
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  }
+}
+
 /**
  * Runs one iperf3 client in A. A failure restarts the server and tries once
  * more, since a client killed mid-test can leave the server busy; a second
@@ -86,11 +100,8 @@ async function client(topo: Topology, args: string[], seconds: number): Promise<
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const r = await topo.lab.exec(topo.a, 'iperf3', ['--connect-timeout', '5000', '-J', ...args], {
-        allowFailure: true,
-        timeoutMs: (seconds + 20) * 1000,
-      });
-      return parseIperfJson(r.stdout);
+      const r = await runIn(topo, topo.a, 'iperf3', ['--connect-timeout', '5000', '-J', ...args], (seconds + 20) * 1000);
+      return parseIperfJson(r.output);
     } catch (err) {
       lastError = err as Error;
       await topo.iperf.restart();
@@ -121,9 +132,6 @@ export function parsePingRtts(text: string): number[] {
 }
 
 export async function ping(topo: Topology, from: Node, target: string, count: number, intervalS: number): Promise<PingResult> {
-  const r = await topo.lab.exec(from, 'ping', ['-n', '-c', String(count), '-i', String(intervalS), '-W', '2', target], {
-    allowFailure: true,
-    timeoutMs: (count * intervalS + 10) * 1000,
-  });
-  return { rttsMs: parsePingRtts(r.stdout), sent: count };
+  const r = await runIn(topo, from, 'ping', ['-n', '-c', String(count), '-i', String(intervalS), '-W', '2', target], (count * intervalS + 10) * 1000);
+  return { rttsMs: parsePingRtts(r.output), sent: count };
 }

@@ -4,7 +4,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PALETTE, renderBarChart, type Range } from './chart.js';
+import { PALETTE, renderBarCharts, type BarChart, type Range } from './chart.js';
 import type { MachineInfo } from './machine.js';
 import { METRICS, SYSTEM_IDS, SYSTEM_LABELS, type MetricDef, type SystemId } from './metrics.js';
 import { formatNumber, medianOf, ratios, summarizeRuns, type Cell, type Ratio, type SummaryTable } from './stats.js';
@@ -153,11 +153,11 @@ export const CHART_SERIES = [
 ] as const;
 
 export function renderChart(r: BenchResult): Buffer {
-  return renderBarChart({
-    title: `TCP THROUGHPUT, MEDIAN OF ${r.options.runs} RUN${r.options.runs === 1 ? '' : 'S'}, MIN-MAX WHISKERS`,
+  const panel = (title: string, systems: SystemId[]): BarChart => ({
+    title,
     unit: 'MBIT/S',
     series: CHART_SERIES.map((s, i) => ({ label: s.label, color: PALETTE[i % PALETTE.length] })),
-    groups: SYSTEM_IDS.filter((s) => r.systems.includes(s)).map((s) => ({
+    groups: systems.map((s) => ({
       label: SYSTEM_LABELS[s],
       values: CHART_SERIES.map((c): Range | undefined => {
         const v = r.summary[s]?.[c.metric];
@@ -165,6 +165,12 @@ export function renderChart(r: BenchResult): Buffer {
       }),
     })),
   });
+  const measured = SYSTEM_IDS.filter((s) => r.systems.includes(s));
+  const runs = `MEDIAN OF ${r.options.runs} RUN${r.options.runs === 1 ? '' : 'S'}, MIN-MAX WHISKERS`;
+  const panels = [panel(`TCP THROUGHPUT, ${runs}`, measured)];
+  const vpns = measured.filter((s) => s !== 'raw');
+  if (vpns.length > 0 && vpns.length < measured.length) panels.push(panel('THE SAME WITHOUT THE RAW VETH', vpns));
+  return renderBarCharts(panels);
 }
 
 export function writeResults(r: BenchResult, outDir: string): { md: string; json: string; png: string } {

@@ -20,9 +20,10 @@ export function changedPaths(a: Config, b: Config): string[] {
   return out;
 }
 
-/** Settings the running daemon cannot change: they shape the interface, socket or identity. */
+/** Settings the running daemon cannot change: they shape the interface, socket, identity or trust store. */
 const RESTART_PREFIXES = ['security.', 'interface.', 'transport.', 'rpc.', 'discovery.'];
+const RESTART_KEYS = ['trust.store'];
 
 export function requiringRestart(paths: readonly string[]): string[] {
-  return paths.filter((p) => RESTART_PREFIXES.some((prefix) => p.startsWith(prefix)));
+  return paths.filter((p) => RESTART_KEYS.includes(p) || RESTART_PREFIXES.some((prefix) => p.startsWith(prefix)));
 }

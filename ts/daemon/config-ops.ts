@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { changedPaths, requiringRestart } from '../config/diff.js';
 import { appendPeer, removePeer } from '../config/edit.js';
 import { formatIssue, validateConfigText } from '../config/validate.js';
+import type { PeerConfig } from '../config/schema.js';
 import { PimError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { matchIdPrefix, nodeIdFromPublicKey, parsePublicKeyHex } from '../identity/node-id.js';
@@ -67,16 +68,37 @@ export async function addStaticPeer(
   if (key === null) throw new PimError('invalid_params', "invalid params: 'public_key' must be 64 lowercase hex characters");
   if (peer.public_key === d.identity.publicKeyHex) throw new PimError('invalid_params', "invalid params: 'public_key' is this node's own key");
   const nodeId = nodeIdFromPublicKey(key);
-  if (d.currentConfig.peers.some((p) => p.public_key === peer.public_key)) {
-    throw new PimError('peer_exists', `peer ${nodeId} is already configured`);
-  }
-  const text = appendPeer(await currentText(d), { address: peer.address, public_key: peer.public_key, label: peer.label ?? null });
-  await saveConfig(d, text, false);
-  return { node_id: nodeId, config_entry_id: configEntryId(nodeId) };
+  return d.editConfig(async () => {
+    const text = await currentText(d);
+    if (peersIn(d, text).some((p) => p.public_key === peer.public_key)) {
+      throw new PimError('peer_exists', `peer ${nodeId} is already configured`);
+    }
+    await saveConfig(d, appendPeer(text, { address: peer.address, public_key: peer.public_key, label: peer.label ?? null }), false);
+    return { node_id: nodeId, config_entry_id: configEntryId(nodeId) };
+  });
 }
 
-export async function removeStaticPeer(d: Daemon, ref: { node_id?: string | undefined; config_entry_id?: string | undefined }): Promise<null> {
-  const ids = d.currentConfig.peers.map((p) => nodeIdFromPublicKey(Buffer.from(p.public_key, 'hex')));
+/** The static peers of the file as it is now (it may have been edited since the last reload). */
+function peersIn(d: Daemon, text: string): PeerConfig[] {
+  const { config, issues } = validateConfigText(text, d.configPath, d.pathEnv);
+  if (config === null) {
+    throw new PimError('config_save_rejected', `the config file has errors; fix it first: ${formatIssue(issues[0]!)}`);
+  }
+  return config.peers;
+}
+
+export function removeStaticPeer(d: Daemon, ref: { node_id?: string | undefined; config_entry_id?: string | undefined }): Promise<null> {
+  return d.editConfig(async () => {
+    const text = await currentText(d);
+    const index = entryIndex(peersIn(d, text), ref);
+    await saveConfig(d, removePeer(text, index), false);
+    return null;
+  });
+}
+
+/** Which [[peers]] entry a reference names, by node_id (or a unique prefix) or entry id. */
+function entryIndex(peers: readonly PeerConfig[], ref: { node_id?: string | undefined; config_entry_id?: string | undefined }): number {
+  const ids = peers.map((p) => nodeIdFromPublicKey(Buffer.from(p.public_key, 'hex')));
   let index = -1;
   if (ref.config_entry_id !== undefined) index = ids.findIndex((id) => configEntryId(id) === ref.config_entry_id);
   else if (ref.node_id !== undefined) {
@@ -87,6 +109,5 @@ export async function removeStaticPeer(d: Daemon, ref: { node_id?: string | unde
     throw new PimError('invalid_params', "invalid params: give 'node_id' or 'config_entry_id'");
   }
   if (index < 0) throw new PimError('peer_not_found', 'no configured static peer matches', { hint: 'list them with `pim peers`' });
-  await saveConfig(d, removePeer(await currentText(d), index), false);
-  return null;
+  return index;
 }

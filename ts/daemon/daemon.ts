@@ -62,6 +62,7 @@ export class Daemon {
   private engineUp = false;
   /** Policy changes (reloads, pins, pairing) apply one at a time, in order. */
   private applying: Promise<unknown> = Promise.resolve();
+  private editing: Promise<unknown> = Promise.resolve();
   readonly failures = new PairFailures();
   readonly runtime = new RuntimeMonitor();
   readonly routing: RouteManager = new RouteManager(this);
@@ -161,13 +162,22 @@ export class Daemon {
    * Records state the daemon changed itself (`pim route on`, `pim gateway
    * enable`) in the config file, atomically, keeping the rest of the file.
    */
-  async persist(edits: readonly [table: 'route' | 'gateway', key: string, value: boolean | string | null][]): Promise<void> {
-    let text = await fs.promises.readFile(this.configPath, 'utf8');
-    for (const [table, key, value] of edits) {
-      text = setKey(text, table, key, value);
-      (this.config[table] as Record<string, unknown>)[key] = value;
-    }
-    await writeFileAtomic(this.configPath, text, fs.statSync(this.configPath).mode & 0o777);
+  persist(edits: readonly [table: 'route' | 'gateway', key: string, value: boolean | string | null][]): Promise<void> {
+    return this.editConfig(async () => {
+      let text = await fs.promises.readFile(this.configPath, 'utf8');
+      for (const [table, key, value] of edits) {
+        text = setKey(text, table, key, value);
+        (this.config[table] as Record<string, unknown>)[key] = value;
+      }
+      await writeFileAtomic(this.configPath, text, fs.statSync(this.configPath).mode & 0o777);
+    });
+  }
+
+  /** Edits of the config file (saves, peer edits, persisted switches) run one at a time. */
+  editConfig<T>(edit: () => Promise<T>): Promise<T> {
+    const run = this.editing.then(edit);
+    this.editing = run.catch(() => undefined);
+    return run;
   }
 
   private async compile(): Promise<EngineSnapshot> {
@@ -308,6 +318,7 @@ export class Daemon {
     try {
       await this.applyPolicy(() => {
         this.config = { ...next, ...Object.fromEntries(RESTART_SECTIONS.map((s) => [s, previous[s]])) } as Config;
+        this.config.trust = { ...next.trust, store: previous.trust.store }; // the open store stays until a restart
       });
     } catch (err) {
       this.config = previous;

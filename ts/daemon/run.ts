@@ -4,12 +4,30 @@
 
 import type { PathEnv } from '../config/paths.js';
 import { NativeEngine } from '../native/binding.js';
-import { systemNetwork } from '../routing/os-network.js';
 import { printError } from '../report.js';
+import { systemNetwork } from '../routing/os-network.js';
 import { Daemon } from './daemon.js';
 
 export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefix: string): Promise<void> {
-  let daemon: Daemon;
+  // Signals are handled from the first moment: the control socket answers
+  // before the engine is up, and a stop or reload may arrive in between.
+  let daemon: Daemon | undefined;
+  let pendingStop: string | undefined;
+  let pendingReload = false;
+  const shutdown = (signal: string): void => {
+    if (!daemon) {
+      pendingStop = signal;
+      return;
+    }
+    daemon.logger.info({ event: 'signal', signal }, `received ${signal}, shutting down`);
+    void daemon.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    if (daemon) void daemon.reload();
+    else pendingReload = true;
+  });
   try {
     daemon = await Daemon.start({
       configPath,
@@ -21,16 +39,12 @@ export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefi
   } catch (err) {
     process.exit(printError(errorPrefix, err));
   }
-  const shutdown = (signal: string): void => {
-    daemon.logger.info({ event: 'signal', signal }, `received ${signal}, shutting down`);
-    void daemon.stop().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGHUP', () => void daemon.reload());
   // A bug must not leave the tunnel half-alive: log it, tear down, exit non-zero.
+  const running = daemon;
   process.on('uncaughtException', (err) => {
-    daemon.logger.fatal({ event: 'crash', err }, `unexpected error: ${err.message}`);
-    void daemon.stop().finally(() => process.exit(1));
+    running.logger.fatal({ event: 'crash', err }, `unexpected error: ${err.message}`);
+    void running.stop().finally(() => process.exit(1));
   });
+  if (pendingStop !== undefined) shutdown(pendingStop);
+  else if (pendingReload) void running.reload();
 }

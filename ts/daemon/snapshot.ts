@@ -105,6 +105,7 @@ export function compileSnapshot(
       pins: config.trust.mode === 'tofu' ? tofuPins(peers, trusted) : [],
       ...(routing.internetVia === null ? {} : { internetVia: routing.internetVia }),
       gateway: routing.gateway,
+      relays: [],
     },
     problems,
   };

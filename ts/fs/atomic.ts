@@ -12,6 +12,8 @@ export async function writeFileAtomic(file: string, data: string | Buffer, mode:
   let handle: fs.promises.FileHandle | undefined;
   try {
     handle = await fs.promises.open(tmp, 'wx', mode);
+    // The umask narrowed the mode open() applied; the file gets exactly `mode`.
+    await handle.chmod(mode);
     await handle.writeFile(data);
     await handle.sync();
     await handle.close();

@@ -70,7 +70,7 @@ export function writeConfig(m: MeshNode, peers: readonly StaticPeer[], opts: Mes
   fs.writeFileSync(m.configPath, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
 
-/** Starts pim-daemon in the node's namespace and waits until its socket answers. */
+/** Starts pim-daemon in the node's namespace and waits until it is fully up (its interface is). */
 export async function startDaemon(lab: Lab, m: MeshNode, timeoutMs = 15_000): Promise<LabProcess> {
   const proc = lab.spawn(m.node, process.execPath, [DAEMON_JS, '-c', m.configPath], { logFile: path.join(m.dir, 'daemon.log') });
   const deadline = Date.now() + timeoutMs;
@@ -78,8 +78,10 @@ export async function startDaemon(lab: Lab, m: MeshNode, timeoutMs = 15_000): Pr
     if (proc.exitStatus) throw new Error(`pim-daemon on ${m.label} exited during start:\n${proc.output()}`);
     try {
       const c = await RpcClient.connect(m.socketPath, { client: 'pim-lab', timeoutMs: 1000 });
+      const up = ((await c.call('status')) as { interface: { up: boolean } }).interface.up;
       await c.close();
-      return proc;
+      if (up) return proc;
+      throw new Error('starting');
     } catch {
       if (Date.now() > deadline) throw new Error(`pim-daemon on ${m.label} did not answer within ${timeoutMs} ms:\n${proc.output()}`);
       await new Promise((r) => setTimeout(r, 100));

@@ -16,8 +16,10 @@ export interface EngineOptions {
 export interface SnapshotPeer {
   publicKey: string;
   meshIp: string;
-  /** Resolved "ip:port", or undefined when only the peer can dial us. */
+  /** Resolved "ip:port" of a neighbour, or undefined when only the peer can dial us. */
   endpoint?: string;
+  /** Public key of the next hop, for a peer reached through relays. */
+  via?: string;
   /** Keep a session up: handshake at start and redial when down. */
   persistent: boolean;
 }
@@ -34,6 +36,8 @@ export interface EngineSnapshot {
   internetVia?: string;
   /** This node is a gateway: peers' non-mesh traffic goes to the OS. */
   gateway: boolean;
+  /** Where relay envelopes for other nodes go next: destination node_id → neighbour key. */
+  relays: { nodeId: string; via: string }[];
 }
 
 export type EngineEvent =
@@ -52,7 +56,10 @@ export type PeerState = 'active' | 'connecting' | 'failed';
 export interface PeerStatus {
   publicKey: string;
   meshIp: string;
+  /** ip:port of a neighbour. */
   endpoint?: string;
+  /** Public key of the next hop, for a peer reached through relays. */
+  via?: string;
   state: PeerState;
   /** Listed in the snapshot (a static peer); otherwise it dialled in. */
   configured: boolean;

@@ -48,7 +48,9 @@ export function peerViews(
       label: labels.get(s.publicKey) ?? null,
       meshIp: s.meshIp,
       endpoint: s.endpoint ?? null,
-      state: s.state,
+      // A peer nothing redials (it dialled in) stays "connecting" in the
+      // engine; after a failed pairing it is failed until it connects.
+      state: s.state === 'connecting' && failure !== undefined ? 'failed' : s.state,
       path: 'direct',
       routeHops: 1,
       lastHandshakeS: seconds(s.lastHandshakeMs),

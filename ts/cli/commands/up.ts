@@ -47,7 +47,10 @@ async function startDetached(ctx: CliContext): Promise<number> {
     }
     try {
       const client = await RpcClient.connect(socket, { client: 'pim-cli', timeoutMs: 1000 });
+      // The socket answers a moment before the engine is up; "started" means up.
+      const up = ((await client.call('status')) as { interface: { up: boolean } }).interface.up;
       await client.close();
+      if (!up) throw new Error('starting');
       child.unref();
       process.stdout.write(`pim: daemon started (pid ${child.pid}); logs in ${logPath}\n`);
       return 0;

@@ -20,7 +20,7 @@ export function configMethods(d: Daemon): MethodTable {
       };
     }),
     'config.save': defineMethod({ config: { type: 'string' }, dry_run: { type: 'boolean', optional: true } }, ({ config, dry_run }) =>
-      saveConfig(d, config, dry_run ?? false),
+      d.editConfig(() => saveConfig(d, config, dry_run ?? false)),
     ),
   };
 }
