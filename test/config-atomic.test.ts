@@ -162,11 +162,7 @@ test('a failed rename keeps the old content and removes the temp file', async (t
 });
 
 // Under umask 022 a requested group-writable mode comes out 0640.
-test.failing('writeFileAtomic gives the file exactly the requested mode, whatever the umask (0660)', async (t) => {
-  // BUG ts/fs/atomic.ts:14 — the temp file is created with
-  // fs.promises.open(tmp, 'wx', mode), which the process umask masks, and no
-  // chmod follows; config-ops.ts:32 relies on it to keep a config file's mode.
-  // Expected: the written file has exactly `mode` (fchmod the handle after open).
+test('writeFileAtomic gives the file exactly the requested mode, whatever the umask (0660)', async (t) => {
   const dir = tempDir(t);
   const target = path.join(dir, 'pim.toml');
   fs.writeFileSync(target, 'OLD');

@@ -34,18 +34,6 @@ function labTest(title: string, body: (t: ExecutionContext, lab: Lab) => Promise
   });
 }
 
-/**
- * A lab test that exposes a known bug (see the comment at its use). Skipped,
- * not passed, where no lab can run, since test.failing must fail.
- */
-function labTestFailing(title: string, body: (t: ExecutionContext, lab: Lab) => Promise<void>): void {
-  (available.ok ? test.failing : test.skip)(title, async (t) => {
-    const lab = Lab.create('trust');
-    t.teardown(() => lab.cleanup());
-    await body(t, lab);
-  });
-}
-
 const A_IP = '198.18.0.1';
 const B_IP = '198.18.0.2';
 const A_ADDR = `${A_IP}:9100`;
@@ -236,10 +224,8 @@ function waitForStoreRecord(m: MeshNode, nodeId: string, timeoutMs = 10_000): Pr
 }
 
 /**
- * startDaemon returns once the control socket answers, which is before the
- * daemon has finished starting (and installed its signal handlers: see the
- * test.failing at the end); the trust tests signal their daemons, so they
- * wait for `daemon_started` too.
+ * The trust tests signal their daemons; they also wait for `daemon_started`
+ * in the log, so a signal never lands in the middle of a start.
  */
 async function start(lab: Lab, m: MeshNode): Promise<LabProcess> {
   const proc = await startDaemon(lab, m);
@@ -320,7 +306,7 @@ labTest('TOFU: a new key at a pinned address is refused with `untrusted peer ID`
   t.is(await rxPackets(a), rxBefore, 'A received no tunnel traffic from the new key');
   t.false(((await rpcCall(a, 'peers.list')) as Json[]).some((p) => p.node_id === newB.nodeId && p.state === 'active'));
 
-  // The old identity's row says why B is not connected (its state: see the test.failing below).
+  // The old identity's row says why B is not connected (its state: see the test below).
   const oldRow = await waitForPeersRow(a, shortOf(oldB), '(untrusted peer ID)', FAIL_MS);
   t.true(oldRow.includes(B_ADDR), oldRow);
   const oldListed = ((await rpcCall(a, 'peers.list')) as Json[]).find((p) => p.node_id === oldB.nodeId);
@@ -346,16 +332,7 @@ labTest('TOFU: a new key at a pinned address is refused with `untrusted peer ID`
   t.false(storeRecords(a).some((r) => r.node_id === oldB.nodeId), 'the old pin is gone from the store');
 });
 
-// BUG (ts/peers/view.ts:46, `state: s.state`): the old identity of a peer
-// whose pinned address now presents a new key keeps the engine's state
-// `connecting` forever (A dialled nothing: B had dialled in, so nobody
-// redials it), though the daemon recorded `untrusted peer ID` for it
-// (ts/daemon/engine-events.ts, case 'untrusted'). `pim peers` shows
-// `connecting (untrusted peer ID)`. Expected (docs/RPC.md: `failed` = the
-// last attempt failed, see last_error; the brief and security-model
-// resolution path): the row reads `failed (untrusted peer ID)`, as it does
-// for the same peer once it is only in the trust store (PeerBook.absent).
-labTestFailing('TOFU: after a new key is refused at its address, the old identity\'s row reads `failed (untrusted peer ID)`', async (t, lab) => {
+labTest('TOFU: after a new key is refused at its address, the old identity\'s row reads `failed (untrusted peer ID)`', async (t, lab) => {
   const { a, b: oldB } = await twoNodes(lab);
   configure(a, []);
   configure(oldB, [peerA(a)]);
@@ -505,16 +482,7 @@ labTest('a wrong public key for the peer: the responder reports `noise handshake
 
 // ── the signals the trust tests rely on, right after start ───────────────────
 
-// BUG (ts/daemon/run.ts:13-23): runDaemon installs its SIGTERM/SIGINT/SIGHUP
-// handlers only after `await Daemon.start(...)` resolves, but Daemon.start
-// (ts/daemon/daemon.ts, since "The control socket answers before the engine
-// starts") serves the control socket, starts the engine and then awaits more
-// (routing start) first. In that window a SIGTERM uses the default action:
-// the daemon dies by the signal, the socket file stays behind, nothing is
-// cleaned up. `pim up -d` and the lab's startDaemon treat an answering socket
-// as "up". Expected (interface.md §1: SIGTERM = clean shutdown): exit 0, no
-// socket left, as at any later time.
-labTestFailing('SIGTERM as soon as the control socket answers stops the daemon cleanly (exit 0, socket removed)', async (t, lab) => {
+labTest('SIGTERM as soon as the control socket answers stops the daemon cleanly (exit 0, socket removed)', async (t, lab) => {
   const node = await lab.addNode('a');
   const a = await prepareNode(lab, node, { label: 'alpha' });
   configure(a, []);
@@ -528,7 +496,7 @@ labTestFailing('SIGTERM as soon as the control socket answers stops the daemon c
 // Same cause (ts/daemon/run.ts:22): a SIGHUP (reload, as after editing
 // [trust] allow_list) that arrives before the handler exists terminates the
 // daemon. Expected: the daemon keeps running (and reloads).
-labTestFailing('SIGHUP as soon as the control socket answers does not stop the daemon', async (t, lab) => {
+labTest('SIGHUP as soon as the control socket answers does not stop the daemon', async (t, lab) => {
   const node = await lab.addNode('a');
   const a = await prepareNode(lab, node, { label: 'alpha' });
   configure(a, []);
