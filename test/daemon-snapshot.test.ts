@@ -79,7 +79,7 @@ test('compileSnapshot: static peers get the mesh IP derived from their node_id, 
     [a.publicKeyHex, '192.0.2.7:9100'],
     [b.publicKeyHex, '198.51.100.4:9100'],
   ]);
-  const { snapshot, problems } = compileSnapshot(cfg, me, addressing, endpoints, 7);
+  const { snapshot, problems } = compileSnapshot({ config: cfg, identity: me, addressing, endpoints, version: 7 });
   t.deepEqual(problems, []);
   t.is(snapshot.version, 7);
   t.is(snapshot.meshIp, addressing.meshIp);
@@ -97,7 +97,7 @@ test('compileSnapshot: peer mesh IPs follow the configured prefix, not our overr
   const me = newIdentity();
   const a = newIdentity();
   const cfg = config({ interface: { mesh_ipv4_prefix: '172.20.0.0/16', address: '172.20.9.9/16' }, peers: [staticPeer(a, 'alpha')] });
-  const { snapshot } = compileSnapshot(cfg, me, meshAddressing(cfg, me), new Map(), 1);
+  const { snapshot } = compileSnapshot({ config: cfg, identity: me, addressing: meshAddressing(cfg, me), endpoints: new Map(), version: 1 });
   t.is(snapshot.meshIp, '172.20.9.9');
   t.is(snapshot.peers[0]!.meshIp, derivedIp(a.publicKeyHex, '172.20.0.0/16'));
 });
@@ -105,7 +105,7 @@ test('compileSnapshot: peer mesh IPs follow the configured prefix, not our overr
 test('compileSnapshot: no static peers gives an empty peer list and no pins', (t) => {
   const me = newIdentity();
   const cfg = config();
-  const { snapshot, problems } = compileSnapshot(cfg, me, meshAddressing(cfg, me), new Map(), 1);
+  const { snapshot, problems } = compileSnapshot({ config: cfg, identity: me, addressing: meshAddressing(cfg, me), endpoints: new Map(), version: 1 });
   t.deepEqual(snapshot.peers, []);
   t.deepEqual(snapshot.pins, []);
   t.deepEqual(problems, []);
@@ -124,7 +124,7 @@ for (const [mode, pinned] of trustCases) {
     const [a, b] = [newIdentity(), newIdentity()];
     const cfg = config({ trust: { mode }, peers: [staticPeer(a, 'alpha'), staticPeer(b, 'beta', 'b.example.net:9100')] });
     const endpoints = new Map([[a.publicKeyHex, '192.0.2.7:9100']]);
-    const { snapshot } = compileSnapshot(cfg, me, meshAddressing(cfg, me), endpoints, 1);
+    const { snapshot } = compileSnapshot({ config: cfg, identity: me, addressing: meshAddressing(cfg, me), endpoints, version: 1 });
     t.is(snapshot.trustMode, mode);
     // Only a peer with a known endpoint can be pinned by address.
     t.deepEqual(snapshot.pins, pinned ? [{ endpoint: '192.0.2.7:9100', nodeId: a.nodeId }] : []);
@@ -135,7 +135,7 @@ test('compileSnapshot: the allow_list is passed through as a copy', (t) => {
   const me = newIdentity();
   const allow = [newIdentity().nodeId, newIdentity().nodeId];
   const cfg = config({ trust: { mode: 'allow_list', allow_list: allow } });
-  const { snapshot } = compileSnapshot(cfg, me, meshAddressing(cfg, me), new Map(), 1);
+  const { snapshot } = compileSnapshot({ config: cfg, identity: me, addressing: meshAddressing(cfg, me), endpoints: new Map(), version: 1 });
   t.deepEqual(snapshot.allowList, allow);
   t.not(snapshot.allowList, cfg.trust.allow_list);
   snapshot.allowList.push('x');
@@ -152,7 +152,7 @@ test('compileSnapshot: a static peer with our own public key is skipped with a p
     [me.publicKeyHex, '192.0.2.1:9100'],
     [other.publicKeyHex, '192.0.2.7:9100'],
   ]);
-  const { snapshot, problems } = compileSnapshot(cfg, me, meshAddressing(cfg, me), endpoints, 1);
+  const { snapshot, problems } = compileSnapshot({ config: cfg, identity: me, addressing: meshAddressing(cfg, me), endpoints, version: 1 });
   t.deepEqual(
     snapshot.peers.map((p) => p.publicKey),
     [other.publicKeyHex],
@@ -180,7 +180,7 @@ test('compileSnapshot: two static peers deriving the same mesh IP → the second
     [a!.publicKeyHex, '192.0.2.7:9100'],
     [b!.publicKeyHex, '192.0.2.8:9100'],
   ]);
-  const { snapshot, problems } = compileSnapshot(cfg, me!, meshAddressing(cfg, me!), endpoints, 1);
+  const { snapshot, problems } = compileSnapshot({ config: cfg, identity: me!, addressing: meshAddressing(cfg, me!), endpoints, version: 1 });
   const ip = derivedIp(a!.publicKeyHex, prefix);
   t.deepEqual(snapshot.peers, [{ publicKey: a!.publicKeyHex, meshIp: ip, endpoint: '192.0.2.7:9100', persistent: true }]);
   t.deepEqual(snapshot.pins, [{ endpoint: '192.0.2.7:9100', nodeId: a!.nodeId }], 'the left-out peer is not pinned');
@@ -195,7 +195,7 @@ test('compileSnapshot: a collision names the first peer by short id when it has 
   const prefix = '10.99.0.0/29';
   const [me, a, b] = findKeys(prefix, 3, ([mine, x, y]) => x === y && x !== mine);
   const cfg = config({ interface: { mesh_ipv4_prefix: prefix }, peers: [staticPeer(a!, null), staticPeer(b!, 'beta')] });
-  const { problems } = compileSnapshot(cfg, me!, meshAddressing(cfg, me!), new Map(), 1);
+  const { problems } = compileSnapshot({ config: cfg, identity: me!, addressing: meshAddressing(cfg, me!), endpoints: new Map(), version: 1 });
   t.is(problems.length, 1);
   t.true(problems[0]!.message.includes(a!.shortId), problems[0]!.message);
 });
@@ -204,7 +204,7 @@ test('compileSnapshot: a static peer deriving our own mesh IP is left out with a
   const prefix = '10.99.0.0/29';
   const [me, a, b] = findKeys(prefix, 3, ([mine, x, y]) => x === mine && y !== mine);
   const cfg = config({ interface: { mesh_ipv4_prefix: prefix }, peers: [staticPeer(a!, 'alpha'), staticPeer(b!, 'beta')] });
-  const { snapshot, problems } = compileSnapshot(cfg, me!, meshAddressing(cfg, me!), new Map(), 1);
+  const { snapshot, problems } = compileSnapshot({ config: cfg, identity: me!, addressing: meshAddressing(cfg, me!), endpoints: new Map(), version: 1 });
   t.deepEqual(
     snapshot.peers.map((p) => p.publicKey),
     [b!.publicKeyHex],
@@ -218,7 +218,7 @@ test('compileSnapshot: a static peer deriving our override address is left out w
   const prefix = '10.99.0.0/29';
   const [me, a] = findKeys(prefix, 2, ([, x]) => x === '10.99.0.3');
   const cfg = config({ interface: { mesh_ipv4_prefix: prefix, address: '10.99.0.3/29' }, peers: [staticPeer(a!, 'alpha')] });
-  const { snapshot, problems } = compileSnapshot(cfg, me!, meshAddressing(cfg, me!), new Map(), 1);
+  const { snapshot, problems } = compileSnapshot({ config: cfg, identity: me!, addressing: meshAddressing(cfg, me!), endpoints: new Map(), version: 1 });
   t.deepEqual(snapshot.peers, []);
   t.is(problems.length, 1);
   t.regex(problems[0]!.message, /10\.99\.0\.3/);

@@ -37,6 +37,7 @@ function recorder(known: Record<string, string> = {}) {
     onConnected: (publicKey, endpoint) => void connected.push([publicKey, endpoint]),
     onRefused: (publicKey, source) => void refused.push([publicKey, source]),
     onControl: () => undefined,
+    onDisconnected: () => undefined,
     publishPeerEvent: (kind, peer, reason) => void published.push(reason === undefined ? { kind, peer } : { kind, peer, reason }),
     fatal: (message) => void fatals.push(message),
   };

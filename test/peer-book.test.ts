@@ -448,7 +448,7 @@ for (const c of snapshotCases) {
   test(`compileSnapshot with trust records: ${c.rule}`, (t) => {
     const w = world();
     const cfg = config(c.trust(w), c.peers(w));
-    const { snapshot, problems } = compileSnapshot(cfg, w.me, meshAddressing(cfg, w.me), endpointsOf(w), 3, c.records(w));
+    const { snapshot, problems } = compileSnapshot({ config: cfg, identity: w.me, addressing: meshAddressing(cfg, w.me), endpoints: endpointsOf(w), version: 3, trusted: c.records(w) });
     t.is(snapshot.trustMode, cfg.trust.mode);
     t.deepEqual(snapshot.peers, c.expectPeers(w));
     t.deepEqual(byEndpoint(snapshot.pins), byEndpoint(c.expectPins(w)));
@@ -462,14 +462,14 @@ for (const c of snapshotCases) {
 test('compileSnapshot with trust records: the allow list has no duplicates when a paired node is also configured', (t) => {
   const w = world();
   const cfg = config({ mode: 'allow_list', allow_list: [w.p1.nodeId] }, []);
-  const { snapshot } = compileSnapshot(cfg, w.me, meshAddressing(cfg, w.me), new Map(), 1, [record(w.p1, '198.51.100.1:9100', 'paired')]);
+  const { snapshot } = compileSnapshot({ config: cfg, identity: w.me, addressing: meshAddressing(cfg, w.me), endpoints: new Map(), version: 1, trusted: [record(w.p1, '198.51.100.1:9100', 'paired')] });
   t.deepEqual(snapshot.allowList, [w.p1.nodeId]);
 });
 
 test('compileSnapshot with trust records: the config allow list is not modified', (t) => {
   const w = world();
   const cfg = config({ mode: 'allow_list', allow_list: [w.s1.nodeId] }, []);
-  compileSnapshot(cfg, w.me, meshAddressing(cfg, w.me), new Map(), 1, records(w));
+  compileSnapshot({ config: cfg, identity: w.me, addressing: meshAddressing(cfg, w.me), endpoints: new Map(), version: 1, trusted: records(w) });
   t.deepEqual(cfg.trust.allow_list, [w.s1.nodeId]);
 });
 
@@ -484,7 +484,7 @@ test('compileSnapshot with trust records: a paired record colliding on the mesh 
   const [me, s, p] = ids as [Identity, Identity, Identity];
   const d = buildDefaults(PE, 'box');
   const cfg: Config = { ...d, interface: { ...d.interface, mesh_ipv4_prefix: prefix }, peers: [{ address: '192.0.2.1:9100', public_key: s.publicKeyHex, label: 'stat' }] };
-  const { snapshot, problems } = compileSnapshot(cfg, me, meshAddressing(cfg, me), new Map([[s.publicKeyHex, '192.0.2.1:9100']]), 1, [record(p, '198.51.100.1:9100', 'paired')]);
+  const { snapshot, problems } = compileSnapshot({ config: cfg, identity: me, addressing: meshAddressing(cfg, me), endpoints: new Map([[s.publicKeyHex, '192.0.2.1:9100']]), version: 1, trusted: [record(p, '198.51.100.1:9100', 'paired')] });
   t.deepEqual(
     snapshot.peers.map((x) => x.publicKey),
     [s.publicKeyHex],

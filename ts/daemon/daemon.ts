@@ -30,6 +30,7 @@ import { buildMethods } from '../rpc/methods/index.js';
 import { VERSION } from '../version.js';
 import { handleEngineEvent } from './engine-events.js';
 import { GatewayManager } from './gateway.js';
+import { MeshManager } from './mesh.js';
 import { RouteManager } from './routing.js';
 import { RuntimeMonitor } from './runtime-metrics.js';
 import { resolveEndpoints } from './resolve.js';
@@ -66,6 +67,7 @@ export class Daemon {
   readonly failures = new PairFailures();
   readonly runtime = new RuntimeMonitor();
   readonly routing: RouteManager = new RouteManager(this);
+  readonly mesh: MeshManager;
   readonly gateway: GatewayManager = new GatewayManager(this);
   readonly book: PeerBook;
   readonly startedAt = new Date();
@@ -82,6 +84,7 @@ export class Daemon {
     private readonly opts: DaemonOptions,
   ) {
     this.book = new PeerBook(trust, this.failures, new RefusedAttempts());
+    this.mesh = new MeshManager(this);
   }
 
   static async start(opts: DaemonOptions): Promise<Daemon> {
@@ -125,6 +128,7 @@ export class Daemon {
       } else {
         await d.network.removeGatewayNat(); // left by a run that crashed while it was a gateway
       }
+      d.mesh.start();
       await d.routing.start();
     } catch (err) {
       opts.engine.stop();
@@ -185,15 +189,17 @@ export class Daemon {
     for (const f of failures) {
       this.logger.warn({ event: 'peer_unresolved', address: f.address }, `cannot resolve static peer ${f.address}: ${f.message}; waiting for it to dial in`);
     }
-    const compiled = compileSnapshot(
-      this.config,
-      this.identity,
-      this.addressing,
+    const compiled = compileSnapshot({
+      config: this.config,
+      identity: this.identity,
+      addressing: this.addressing,
       endpoints,
-      ++this.snapshotVersion,
-      this.book.trust.records,
-      this.routing.snapshotRouting(this.gateway.active),
-    );
+      version: ++this.snapshotVersion,
+      trusted: this.book.trust.records,
+      routing: this.routing.snapshotRouting(this.gateway.active),
+      relayed: this.mesh.relayed(),
+      relays: this.mesh.relays(),
+    });
     for (const p of compiled.problems) this.logger.error({ event: 'peer_skipped' }, p.message);
     return compiled.snapshot;
   }
@@ -205,9 +211,10 @@ export class Daemon {
       peerAt: (source) => this.engine.peers().find((p) => p.endpoint === source)?.publicKey ?? this.book.pinnedAt(source),
       onConnected: (publicKey, endpoint) => {
         this.pinOnFirstUse(publicKey, endpoint);
-        this.routing.advertise(publicKey);
+        this.mesh.advertise(publicKey);
       },
-      onControl: (publicKey, payload) => this.routing.onAdvert(publicKey, payload),
+      onDisconnected: (publicKey) => this.mesh.onNeighborLost(publicKey),
+      onControl: (publicKey, payload) => this.mesh.onAdvert(publicKey, payload),
       onRefused: (publicKey, source) => this.book.refused.record(publicKey, source, new Date()),
       publishPeerEvent: (kind, peer, reason) => {
         const view = peer.publicKey === undefined ? undefined : this.peers().find((v) => v.publicKey === peer.publicKey);
@@ -228,10 +235,7 @@ export class Daemon {
   peers(): PeerView[] {
     const engine = this.engine.peers();
     const prefix = parseCidr(this.addressing.meshPrefix)!;
-    const now = Date.now();
-    return peerViews([...engine, ...this.book.absent(engine, prefix)], this.config, this.failures.all, (pk) =>
-      this.routing.roles.has(pk, 'gateway', now),
-    );
+    return peerViews([...engine, ...this.book.absent(engine, prefix)], this.config, this.failures.all, (pk) => this.mesh.route(pk));
   }
 
   /**
@@ -284,9 +288,9 @@ export class Daemon {
         selectedGateway: this.routing.selected === null ? null : nodeIdFromPublicKey(Buffer.from(this.routing.selected, 'hex')),
       },
       stats: {
-        // Relaying arrives with multi-hop routing; until then nothing is forwarded.
-        forwardedBytes: 0,
-        forwardedPackets: 0,
+        // Relayed for other nodes (this node as a relay).
+        forwardedBytes: n('forwarded_bytes'),
+        forwardedPackets: n('forwarded_packets'),
         dropped: Object.values(drops).reduce((a, b) => a + b, 0),
         congestionDrops: n('drop_queue_full'),
         drops,
@@ -351,6 +355,7 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.publish('status', { kind: 'interface_down', detail: { name: this.config.interface.name } });
+      this.mesh.stop();
       await this.routing.stop();
       await this.gateway.disable(false).catch((err: unknown) => this.logger.error({ event: 'gateway_cleanup_failed', reason: describeError(err) }, describeError(err)));
       this.engine.stop();

@@ -14,7 +14,9 @@ export interface EventTargets {
   peerAt(source: string): string | undefined;
   /** A session came up: the place to record a TOFU pin. */
   onConnected(publicKey: string, endpoint: string): void;
-  /** A peer's advertisement (roles) arrived. */
+  /** A peer's session is down (its routes go with it). */
+  onDisconnected(publicKey: string): void;
+  /** A neighbour's advertisement (roles, routes) arrived. */
   onControl(publicKey: string, payload: Buffer): void;
   /** The trust policy refused this key: remember it so `pim peers pair` can trust it. */
   onRefused(publicKey: string, source: string): void;
@@ -35,6 +37,7 @@ export function handleEngineEvent(e: EngineEvent, t: EventTargets, now: Date = n
       t.publishPeerEvent('connected', { publicKey: e.publicKey });
       return;
     case 'disconnected':
+      t.onDisconnected(e.publicKey);
       t.logger.warn({ event: 'peer_disconnected', peer_id: nodeId(e.publicKey) }, 'peer stopped answering; reconnecting');
       t.publishPeerEvent('disconnected', { publicKey: e.publicKey });
       return;

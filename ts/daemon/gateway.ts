@@ -69,7 +69,7 @@ export class GatewayManager {
     this.d.logger.info({ event: 'gateway_enabled', nat_interface: want }, `gateway on: the mesh is masqueraded out of ${want}`);
     this.d.publish('gateway', { kind: 'enabled', detail: { nat_interface: want } });
     this.d.publish('status', { kind: 'role_changed', detail: { role: this.d.roles() } });
-    this.d.routing.advertiseAll();
+    this.d.mesh.advertiseAll();
   }
 
   /** Turns the role off and removes everything it added; `persist` records it. */
@@ -87,7 +87,7 @@ export class GatewayManager {
     this.d.logger.info({ event: 'gateway_disabled' }, 'gateway off');
     this.d.publish('gateway', { kind: 'disabled', detail: { nat_interface: this.natInterface } });
     this.d.publish('status', { kind: 'role_changed', detail: { role: this.d.roles() } });
-    this.d.routing.advertiseAll();
+    this.d.mesh.advertiseAll();
   }
 
   /** Peers whose internet traffic went through this node. */

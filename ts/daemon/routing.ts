@@ -1,14 +1,12 @@
 // "Route internet via mesh" on the client: the split-default routes and the
-// kill-switch, gateway selection among peers advertising the role, and the
-// advertisements this node sends. When every gateway is lost with routing
+// kill-switch, and gateway selection among the nodes the mesh's routing
+// table knows to advertise the role. When every gateway is lost with routing
 // on, the routes stay, the engine drops internet-bound packets, and the
 // nftables kill-switch blocks anything else: internet is blocked, never sent
 // around the mesh. `route off` (or a clean stop) restores normal routing.
 
 import { shortId, nodeIdFromPublicKey } from '../identity/node-id.js';
-import { decodeAdvert, encodeAdvert } from '../routing/adverts.js';
 import { selectGateway } from '../routing/gateway-select.js';
-import { ADVERT_INTERVAL_MS, PeerRoles } from '../routing/roles.js';
 import type { SnapshotRouting } from './snapshot.js';
 import type { Daemon } from './daemon.js';
 
@@ -19,14 +17,9 @@ const nodeId = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(pu
 export class RouteManager {
   on = false;
   selected: string | null = null;
-  readonly roles = new PeerRoles();
   private timer: NodeJS.Timeout | undefined;
-  private lastAdvert = 0;
 
-  constructor(
-    private readonly d: Daemon,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly d: Daemon) {}
 
   get killSwitch(): boolean {
     return this.on && this.selected === null;
@@ -90,19 +83,13 @@ export class RouteManager {
   }
 
   private async tick(): Promise<void> {
-    if (this.now() - this.lastAdvert >= ADVERT_INTERVAL_MS) this.advertiseAll();
     await this.evaluate(false);
   }
 
   /** Picks the gateway; applies and reports a change. */
   async evaluate(force: boolean): Promise<void> {
     if (!this.on) return;
-    const now = this.now();
-    const candidates = this.d.engine
-      .peers()
-      .filter((p) => this.roles.has(p.publicKey, 'gateway', now))
-      .map((p) => ({ publicKey: p.publicKey, reachable: p.state === 'active', latencyMs: p.rttMs ?? null }));
-    const next = selectGateway(candidates, this.selected);
+    const next = selectGateway(this.d.mesh.gatewayCandidates(), this.selected);
     if (next === this.selected && !force) return;
     const previous = this.selected;
     const wasBlocking = force ? null : this.killSwitch;
@@ -122,25 +109,5 @@ export class RouteManager {
       else if (wasBlocking !== null) this.d.logger.info({ event: 'kill_switch', engaged: false }, 'internet reachable again through the mesh');
       this.d.publish('status', { kind: 'kill_switch', detail: { engaged: this.killSwitch, ...(this.killSwitch ? { reason } : {}) } });
     }
-  }
-
-  /** A peer's advertisement arrived. */
-  onAdvert(publicKey: string, payload: Buffer): void {
-    const advert = decodeAdvert(payload);
-    if (advert === null) {
-      this.d.logger.debug({ event: 'advert_ignored', peer_id: nodeId(publicKey) }, 'ignored an advertisement pim does not understand');
-      return;
-    }
-    this.roles.set(publicKey, advert.roles, this.now());
-    void this.evaluate(false);
-  }
-
-  advertise(publicKey: string): void {
-    this.d.engine.sendControl(publicKey, encodeAdvert({ roles: this.d.gateway.active ? ['gateway'] : [] }));
-  }
-
-  advertiseAll(): void {
-    this.lastAdvert = this.now();
-    for (const p of this.d.engine.peers()) if (p.state === 'active') this.advertise(p.publicKey);
   }
 }

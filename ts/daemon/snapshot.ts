@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import type { Identity } from '../identity/identity.js';
 import { meshIpTextFor } from '../identity/mesh-ip.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
-import { formatIpv4, parseCidr } from '../net/ipv4.js';
+import { formatIpv4, inPrefix, parseCidr, parseIpv4 } from '../net/ipv4.js';
 import type { EngineSnapshot, SnapshotPeer } from '../native/engine.js';
 import type { TrustRecord } from '../trust/store.js';
 
@@ -47,22 +47,37 @@ export interface CompiledSnapshot {
   problems: SnapshotProblem[];
 }
 
-export function compileSnapshot(
-  config: Config,
-  identity: Identity,
-  addressing: MeshAddressing,
-  endpoints: ReadonlyMap<string, string>,
-  version: number,
-  trusted: readonly TrustRecord[] = [],
-  routing: SnapshotRouting = NO_ROUTING,
-): CompiledSnapshot {
+/** A node reached through relays: its mesh IP (as it advertises it) and the next hop. */
+export interface RelayedPeer {
+  publicKey: string;
+  meshIp: string;
+  via: string;
+}
+
+export interface SnapshotInput {
+  config: Config;
+  identity: Identity;
+  addressing: MeshAddressing;
+  /** Static peers' resolved endpoints, by public key. */
+  endpoints: ReadonlyMap<string, string>;
+  version: number;
+  trusted?: readonly TrustRecord[];
+  routing?: SnapshotRouting;
+  /** Non-neighbours the routing table can reach (distance-vector, routing/). */
+  relayed?: readonly RelayedPeer[];
+  /** Where relay envelopes for other nodes go next. */
+  relays?: readonly { nodeId: string; via: string }[];
+}
+
+export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
+  const { config, identity, addressing, endpoints, version, trusted = [], routing = NO_ROUTING, relayed = [], relays = [] } = input;
   const prefix = parseCidr(addressing.meshPrefix)!;
   const problems: SnapshotProblem[] = [];
   const taken = new Map<string, string>([[addressing.meshIp, 'this node']]);
   const peers: SnapshotPeer[] = [];
   const allowList = new Set([...config.trust.allow_list, ...trusted.filter((r) => r.source === 'paired').map((r) => r.nodeId)]);
 
-  const add = (publicKey: string, name: string, endpoint: string | undefined): void => {
+  const add = (publicKey: string, name: string, endpoint: string | undefined, via?: { key: string; meshIp: string }): void => {
     if (publicKey === identity.publicKeyHex) {
       problems.push({ publicKey, message: `${name} has this node's own public key; ignored` });
       return;
@@ -72,7 +87,13 @@ export function compileSnapshot(
       problems.push({ publicKey, message: `${name} (${nodeId}) is not in [trust] allow_list; not dialled` });
       return;
     }
-    const meshIp = meshIpTextFor(nodeId, prefix);
+    const meshIp = via?.meshIp ?? meshIpTextFor(nodeId, prefix);
+    const ip = parseIpv4(meshIp);
+    const host = ip === null ? -1 : (ip - prefix.network) >>> 0;
+    if (ip === null || !inPrefix(ip, prefix.network, prefix.prefixLen) || host === 0 || host === 2 ** (32 - prefix.prefixLen) - 1) {
+      problems.push({ publicKey, message: `${name} advertises mesh IP ${meshIp}, outside ${addressing.meshPrefix}; ignored` });
+      return;
+    }
     const holder = taken.get(meshIp);
     if (holder !== undefined) {
       problems.push({
@@ -82,7 +103,8 @@ export function compileSnapshot(
       return;
     }
     taken.set(meshIp, name);
-    peers.push({ publicKey, meshIp, ...(endpoint === undefined ? {} : { endpoint }), persistent: true });
+    if (via) peers.push({ publicKey, meshIp, via: via.key, persistent: false });
+    else peers.push({ publicKey, meshIp, ...(endpoint === undefined ? {} : { endpoint }), persistent: true });
   };
   for (const p of config.peers) {
     const name = p.label ?? nodeIdFromPublicKey(Buffer.from(p.public_key, 'hex')).slice(0, 8);
@@ -93,6 +115,10 @@ export function compileSnapshot(
     if (r.source === 'paired' && r.endpoint !== null && !peers.some((p) => p.publicKey === r.publicKey)) {
       add(r.publicKey, `paired peer ${r.nodeId.slice(0, 8)}`, r.endpoint);
     }
+  }
+  // Reached through relays: sessions are opened when traffic needs one.
+  for (const r of relayed) {
+    if (!peers.some((p) => p.publicKey === r.publicKey)) add(r.publicKey, `relayed node ${nodeIdFromPublicKey(Buffer.from(r.publicKey, 'hex')).slice(0, 8)}`, undefined, { key: r.via, meshIp: r.meshIp });
   }
   return {
     snapshot: {
@@ -105,7 +131,7 @@ export function compileSnapshot(
       pins: config.trust.mode === 'tofu' ? tofuPins(peers, trusted) : [],
       ...(routing.internetVia === null ? {} : { internetVia: routing.internetVia }),
       gateway: routing.gateway,
-      relays: [],
+      relays: [...relays],
     },
     problems,
   };

@@ -6,8 +6,9 @@ import type { Config } from '../config/schema.js';
 import { nodeIdFromPublicKey, shortId } from '../identity/node-id.js';
 import type { PeerStatus } from '../native/engine.js';
 import type { PairFailure } from './failures.js';
+import type { Route } from '../routing/distance-vector.js';
 
-export type PeerViewState = 'active' | 'connecting' | 'failed';
+export type PeerViewState = 'active' | 'connecting' | 'failed' | 'relayed';
 
 export interface PeerView {
   publicKey: string;
@@ -17,7 +18,8 @@ export interface PeerView {
   meshIp: string;
   endpoint: string | null;
   state: PeerViewState;
-  path: 'direct';
+  /** `direct`, or `via <short id>` of the next hop. */
+  path: string;
   routeHops: number;
   lastHandshakeS: number | null;
   lastSeenS: number | null;
@@ -31,11 +33,20 @@ export interface PeerView {
 
 const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : Math.floor(ms / 1000));
 
+function viewState(s: PeerStatus, failure: PairFailure | undefined): PeerViewState {
+  // A working session through a relay is "relayed".
+  if (s.state === 'active' && s.via !== undefined) return 'relayed';
+  // A peer nothing redials (it dialled in) stays "connecting" in the engine;
+  // after a failed pairing it is failed until it connects.
+  if (s.state === 'connecting' && failure !== undefined) return 'failed';
+  return s.state;
+}
+
 export function peerViews(
   statuses: readonly PeerStatus[],
   config: Config,
   failures: ReadonlyMap<string, PairFailure>,
-  isGateway: (publicKey: string) => boolean = () => false,
+  route: (publicKey: string) => Route | undefined = () => undefined,
 ): PeerView[] {
   const labels = new Map(config.peers.map((p) => [p.public_key, p.label]));
   return statuses.map((s) => {
@@ -48,17 +59,15 @@ export function peerViews(
       label: labels.get(s.publicKey) ?? null,
       meshIp: s.meshIp,
       endpoint: s.endpoint ?? null,
-      // A peer nothing redials (it dialled in) stays "connecting" in the
-      // engine; after a failed pairing it is failed until it connects.
-      state: s.state === 'connecting' && failure !== undefined ? 'failed' : s.state,
-      path: 'direct',
-      routeHops: 1,
+      state: viewState(s, failure),
+      path: s.via === undefined ? 'direct' : `via ${shortId(nodeIdFromPublicKey(Buffer.from(s.via, 'hex')))}`,
+      routeHops: route(s.publicKey)?.hops ?? 1,
       lastHandshakeS: seconds(s.lastHandshakeMs),
       lastSeenS: seconds(s.lastReceivedMs),
       rxBytes: s.rxBytes,
       txBytes: s.txBytes,
       latencyMs: s.rttMs === undefined ? null : Math.round(s.rttMs * 10) / 10,
-      isGateway: isGateway(s.publicKey),
+      isGateway: route(s.publicKey)?.roles.includes('gateway') ?? false,
       isStatic: labels.has(s.publicKey),
       lastError: s.state === 'active' ? null : (failure?.reason ?? null),
     };

@@ -1,21 +1,52 @@
-// The advertisement a node sends its peers inside their sessions (control
-// payload 0x03, docs/PROTOCOL.md §3.3): for now its roles. JSON, validated
-// strictly on receipt: it comes from an authenticated peer, but still from
-// another machine.
+// The advertisement a node sends each neighbour inside their session
+// (control payload 0x03, docs/PROTOCOL.md §5.7): its own roles and mesh IP,
+// and its routes (distance-vector). JSON, validated strictly on receipt: it
+// comes from an authenticated neighbour, but still from another machine.
+// A table too big for one message is split; every message stands alone.
+
+import { INFINITY, type AdvertEntry } from './distance-vector.js';
 
 export const ADVERT_VERSION = 1;
 export const ROLES = ['gateway'] as const;
 export type Role = (typeof ROLES)[number];
+/** The data plane carries advertisements of at most 1024 bytes. */
+export const MAX_ADVERT_BYTES = 1024;
 
 export interface Advert {
   roles: Role[];
+  ip: string;
+  routes: AdvertEntry[];
 }
 
-export function encodeAdvert(a: Advert): Buffer {
-  return Buffer.from(JSON.stringify({ v: ADVERT_VERSION, roles: a.roles }));
+const HEX64 = /^[0-9a-f]{64}$/;
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+function roleList(raw: unknown): Role[] {
+  if (!Array.isArray(raw)) return [];
+  return [...new Set(raw.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r)))];
 }
 
-/** The advertisement, or null when it is not one pim understands. Unknown roles are ignored. */
+const wire = (e: AdvertEntry): Record<string, unknown> => ({ k: e.key, h: e.hops, r: e.roles, ip: e.ip });
+
+/** One or more messages, each under MAX_ADVERT_BYTES, together carrying every route. */
+export function encodeAdverts(a: Advert): Buffer[] {
+  const head = { v: ADVERT_VERSION, roles: a.roles, ip: a.ip };
+  const out: Buffer[] = [];
+  let batch: Record<string, unknown>[] = [];
+  const flush = (): void => {
+    out.push(Buffer.from(JSON.stringify({ ...head, routes: batch })));
+    batch = [];
+  };
+  for (const e of a.routes) {
+    const next = [...batch, wire(e)];
+    if (batch.length > 0 && Buffer.byteLength(JSON.stringify({ ...head, routes: next })) > MAX_ADVERT_BYTES) flush();
+    batch.push(wire(e));
+  }
+  flush();
+  return out;
+}
+
+/** The advertisement, or null when it is not one pim understands. Unknown roles and bad entries are ignored. */
 export function decodeAdvert(payload: Buffer): Advert | null {
   let doc: unknown;
   try {
@@ -23,8 +54,16 @@ export function decodeAdvert(payload: Buffer): Advert | null {
   } catch {
     return null;
   }
-  const d = doc as { v?: unknown; roles?: unknown };
+  const d = doc as { v?: unknown; roles?: unknown; ip?: unknown; routes?: unknown };
   if (typeof doc !== 'object' || doc === null || d.v !== ADVERT_VERSION || !Array.isArray(d.roles)) return null;
-  const roles = d.roles.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r));
-  return { roles: [...new Set(roles)] };
+  if (typeof d.ip !== 'string' || !IPV4.test(d.ip)) return null;
+  const routes: AdvertEntry[] = [];
+  for (const raw of Array.isArray(d.routes) ? d.routes : []) {
+    const e = raw as { k?: unknown; h?: unknown; r?: unknown; ip?: unknown };
+    if (typeof e !== 'object' || e === null || typeof e.k !== 'string' || !HEX64.test(e.k)) continue;
+    if (typeof e.h !== 'number' || !Number.isInteger(e.h) || e.h < 0) continue;
+    if (typeof e.ip !== 'string' || !IPV4.test(e.ip)) continue;
+    routes.push({ key: e.k, hops: Math.min(e.h, INFINITY), roles: roleList(e.r), ip: e.ip });
+  }
+  return { roles: roleList(d.roles), ip: d.ip, routes };
 }

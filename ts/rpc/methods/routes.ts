@@ -1,5 +1,5 @@
-// route.* and gateway.*: the client's "route internet via mesh" with its
-// gateway choice, and this node's own gateway role.
+// route.* and gateway.*: the mesh's routing table, the client's "route
+// internet via mesh" with its gateway choice, and this node's gateway role.
 
 import type { Daemon } from '../../daemon/daemon.js';
 import { nodeIdFromPublicKey } from '../../identity/node-id.js';
@@ -15,20 +15,21 @@ export function routeMethods(d: Daemon): MethodTable {
   return {
     'route.table': defineMethod({}, () => {
       const now = Date.now();
-      const peers = d.peers();
       return {
-        routes: peers
-          .filter((p) => p.state === 'active')
-          .map((p) => ({ destination: `${p.meshIp}/32`, via: p.nodeId, hops: p.routeHops, is_gateway: p.isGateway, age_s: p.lastHandshakeS })),
-        gateways: peers
-          .filter((p) => d.routing.roles.has(p.publicKey, 'gateway', now))
-          .map((p) => ({
-            node_id: p.nodeId,
-            via: p.nodeId,
-            hops: p.routeHops,
-            score: p.latencyMs,
-            selected: d.routing.selected === p.publicKey,
-          })),
+        routes: d.mesh.table.reachable().map((r) => ({
+          destination: `${r.ip}/32`,
+          via: nodeId(r.via),
+          hops: r.hops,
+          is_gateway: r.roles.includes('gateway'),
+          age_s: Math.floor((now - r.updatedAt) / 1000),
+        })),
+        gateways: d.mesh.gatewayCandidates().map((g) => ({
+          node_id: nodeId(g.publicKey),
+          via: nodeId(d.mesh.route(g.publicKey)?.via ?? g.publicKey),
+          hops: g.hops,
+          score: g.latencyMs,
+          selected: d.routing.selected === g.publicKey,
+        })),
       };
     }),
     'route.set_split_default': defineMethod({ on: { type: 'boolean' } }, async ({ on }) => {
