@@ -31,6 +31,9 @@ import { VERSION } from '../version.js';
 import { handleEngineEvent } from './engine-events.js';
 import { GatewayManager } from './gateway.js';
 import { MeshManager } from './mesh.js';
+import { Discovery } from '../discovery/discovery.js';
+import type { DiscoveryTransport } from '../discovery/transport.js';
+import { discoveredWire } from '../rpc/wire.js';
 import { RouteManager } from './routing.js';
 import { RuntimeMonitor } from './runtime-metrics.js';
 import { resolveEndpoints } from './resolve.js';
@@ -45,6 +48,8 @@ export interface DaemonOptions {
   logDestination?: pino.DestinationStream;
   /** The OS routing and firewall (default: none, so a test daemon cannot touch the host). */
   network?: OsNetwork;
+  /** LAN broadcast for discovery (default: none, so a test daemon never announces on the host's LAN). */
+  discoveryTransport?: DiscoveryTransport;
   /** Called once the daemon has stopped on its own (fault, daemon.stop). */
   onStopped?: (exitCode: number) => void;
 }
@@ -68,6 +73,7 @@ export class Daemon {
   readonly runtime = new RuntimeMonitor();
   readonly routing: RouteManager = new RouteManager(this);
   readonly mesh: MeshManager;
+  discovery: Discovery | undefined;
   readonly gateway: GatewayManager = new GatewayManager(this);
   readonly book: PeerBook;
   readonly startedAt = new Date();
@@ -83,7 +89,7 @@ export class Daemon {
     trust: TrustStore,
     private readonly opts: DaemonOptions,
   ) {
-    this.book = new PeerBook(trust, this.failures, new RefusedAttempts());
+    this.book = new PeerBook(trust, this.failures, new RefusedAttempts(), () => this.discovery?.list() ?? []);
     this.mesh = new MeshManager(this);
   }
 
@@ -129,6 +135,7 @@ export class Daemon {
         await d.network.removeGatewayNat(); // left by a run that crashed while it was a gateway
       }
       d.mesh.start();
+      await d.startDiscovery();
       await d.routing.start();
     } catch (err) {
       opts.engine.stop();
@@ -156,6 +163,29 @@ export class Daemon {
 
   get pathEnv(): PathEnv {
     return this.opts.pathEnv;
+  }
+
+  private async startDiscovery(): Promise<void> {
+    const { discovery, node, interface: iface } = this.config;
+    if (!discovery.enabled || !this.opts.discoveryTransport) return;
+    this.discovery = new Discovery({
+      transport: this.opts.discoveryTransport,
+      port: discovery.port,
+      intervalS: discovery.interval_s,
+      meshInterface: iface.name,
+      self: () => ({ publicKey: this.identity.publicKeyHex, port: this.engine.localPort(), name: node.name, roles: this.gateway.active ? ['gateway'] : [] }),
+      onDiscovered: (n) => {
+        this.logger.info({ event: 'peer_discovered', peer_id: n.nodeId, endpoint: n.address }, `discovered ${n.name || n.nodeId.slice(0, 8)} at ${n.address}`);
+        this.publish('peers', { kind: 'discovered', peer: discoveredWire(n, Date.now()) });
+        // A configured or trusted node heard at a (new) address: connect to it there.
+        const known = this.config.peers.some((p) => p.public_key === n.publicKey) || this.book.trust.get(n.nodeId) !== undefined;
+        if (known) void this.applyPolicy(() => undefined);
+      },
+    });
+    await this.discovery.start().catch((err: unknown) => {
+      this.logger.error({ event: 'discovery_failed', reason: describeError(err) }, `LAN discovery not started: ${describeError(err)}`);
+      this.discovery = undefined;
+    });
   }
 
   roles(): string[] {
@@ -199,6 +229,7 @@ export class Daemon {
       routing: this.routing.snapshotRouting(this.gateway.active),
       relayed: this.mesh.relayed(),
       relays: this.mesh.relays(),
+      discovered: new Map((this.discovery?.list() ?? []).map((n) => [n.publicKey, n.address])),
     });
     for (const p of compiled.problems) this.logger.error({ event: 'peer_skipped' }, p.message);
     return compiled.snapshot;
@@ -356,6 +387,7 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.publish('status', { kind: 'interface_down', detail: { name: this.config.interface.name } });
       this.mesh.stop();
+      this.discovery?.stop();
       await this.routing.stop();
       await this.gateway.disable(false).catch((err: unknown) => this.logger.error({ event: 'gateway_cleanup_failed', reason: describeError(err) }, describeError(err)));
       this.engine.stop();

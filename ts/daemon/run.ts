@@ -6,6 +6,7 @@ import type { PathEnv } from '../config/paths.js';
 import { NativeEngine } from '../native/binding.js';
 import { printError } from '../report.js';
 import { systemNetwork } from '../routing/os-network.js';
+import { UdpDiscoveryTransport } from '../discovery/transport.js';
 import { Daemon } from './daemon.js';
 
 export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefix: string): Promise<void> {
@@ -34,6 +35,7 @@ export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefi
       pathEnv,
       engine: new NativeEngine(),
       network: systemNetwork,
+      discoveryTransport: new UdpDiscoveryTransport(),
       onStopped: (code) => process.exit(code),
     });
   } catch (err) {

@@ -67,10 +67,13 @@ export interface SnapshotInput {
   relayed?: readonly RelayedPeer[];
   /** Where relay envelopes for other nodes go next. */
   relays?: readonly { nodeId: string; via: string }[];
+  /** Where LAN discovery last heard each node (public key → ip:port). */
+  discovered?: ReadonlyMap<string, string>;
 }
 
 export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
   const { config, identity, addressing, endpoints, version, trusted = [], routing = NO_ROUTING, relayed = [], relays = [] } = input;
+  const discovered = input.discovered ?? new Map<string, string>();
   const prefix = parseCidr(addressing.meshPrefix)!;
   const problems: SnapshotProblem[] = [];
   const taken = new Map<string, string>([[addressing.meshIp, 'this node']]);
@@ -108,13 +111,14 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
   };
   for (const p of config.peers) {
     const name = p.label ?? nodeIdFromPublicKey(Buffer.from(p.public_key, 'hex')).slice(0, 8);
-    add(p.public_key, `static peer ${name} (${p.address})`, endpoints.get(p.public_key));
+    add(p.public_key, `static peer ${name} (${p.address})`, endpoints.get(p.public_key) ?? discovered.get(p.public_key));
   }
-  // Peers the user paired are kept connected like static ones.
+  // Peers the user paired are kept connected like static ones, and so are
+  // trusted peers that discovery hears on the LAN (at the address heard).
   for (const r of trusted) {
-    if (r.source === 'paired' && r.endpoint !== null && !peers.some((p) => p.publicKey === r.publicKey)) {
-      add(r.publicKey, `paired peer ${r.nodeId.slice(0, 8)}`, r.endpoint);
-    }
+    if (peers.some((p) => p.publicKey === r.publicKey)) continue;
+    const endpoint = discovered.get(r.publicKey) ?? (r.source === 'paired' ? r.endpoint : null);
+    if (endpoint !== null) add(r.publicKey, `${r.source === 'paired' ? 'paired' : 'trusted'} peer ${r.nodeId.slice(0, 8)}`, endpoint);
   }
   // Reached through relays: sessions are opened when traffic needs one.
   for (const r of relayed) {

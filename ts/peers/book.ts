@@ -23,6 +23,8 @@ export class PeerBook {
     readonly trust: TrustStore,
     readonly failures: PairFailures,
     readonly refused: RefusedAttempts,
+    /** Nodes LAN discovery heard: key and the address to dial. */
+    private readonly discovered: () => readonly { publicKey: string; address: string }[] = () => [],
   ) {}
 
   /** Peers the engine does not hold, shown as not connected (failed when a failure is recorded). */
@@ -57,6 +59,7 @@ export class PeerBook {
     for (const p of engine) add(p.publicKey, p.endpoint ?? null);
     for (const r of this.trust.records) add(r.publicKey, r.endpoint);
     for (const r of this.refused.all) add(r.publicKey, r.source);
+    for (const d of this.discovered()) add(d.publicKey, d.address);
     return out;
   }
 

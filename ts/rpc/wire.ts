@@ -3,6 +3,7 @@
 
 import { nodeIdFromPublicKey, shortId } from '../identity/node-id.js';
 import type { PeerView } from '../peers/view.js';
+import type { DiscoveredNode } from '../discovery/discovery.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -33,6 +34,19 @@ export function peerSummary(v: PeerView): Record<string, unknown> {
 export function anonymousPeerSummary(publicKey: string | null, endpoint: string | null): Record<string, unknown> {
   const nodeId = publicKey === null ? null : nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
   return { node_id: nodeId, node_id_short: nodeId === null ? null : shortId(nodeId), endpoint, x25519_pubkey: publicKey };
+}
+
+export function discoveredWire(n: DiscoveredNode, nowMs: number): Record<string, unknown> {
+  return {
+    node_id: n.nodeId,
+    address: n.address,
+    mechanism: 'broadcast',
+    first_seen_s: Math.floor((nowMs - n.firstSeen) / 1000),
+    last_seen_s: Math.floor((nowMs - n.lastSeen) / 1000),
+    label_announced: n.name === '' ? null : n.name,
+    x25519_pubkey: n.publicKey,
+    is_gateway: n.roles.includes('gateway'),
+  };
 }
 
 export interface StatusView {

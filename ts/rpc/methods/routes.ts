@@ -4,6 +4,7 @@
 import type { Daemon } from '../../daemon/daemon.js';
 import { nodeIdFromPublicKey } from '../../identity/node-id.js';
 import { defineMethod, type MethodTable } from '../dispatch.js';
+import { discoveredWire } from '../wire.js';
 
 const nodeId = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
 
@@ -46,7 +47,9 @@ export function routeMethods(d: Daemon): MethodTable {
       return gatewayState(d);
     }),
     'gateway.status': defineMethod({}, () => ({ ...gatewayState(d), peers_through_me: d.gateway.peersThroughMe() })),
-    // LAN discovery is not running yet, so nothing has been discovered.
-    'peers.discovered': defineMethod({}, () => []),
+    'peers.discovered': defineMethod({}, () => {
+      const now = Date.now();
+      return (d.discovery?.list() ?? []).map((n) => discoveredWire(n, now));
+    }),
   };
 }
