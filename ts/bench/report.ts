@@ -70,6 +70,14 @@ function targets(r: BenchResult): string[] {
   }
   const p99 = medianOf(r.summary, 'pim', 'event_loop_p99_ms');
   lines.push(p99 === undefined ? '- event-loop delay p99 < 10 ms: not measured' : `- event-loop delay p99 < 10 ms during the TCP run: ${formatNumber(p99)} ms — ${p99 < 10 ? 'met' : 'not met'}`);
+  // Node's monitorEventLoopDelay records the whole interval between its timer's
+  // ticks, so with a 10 ms resolution an idle loop reads about 10.1 ms.
+  const p50s = r.runs.flatMap((run) => run.details.eventLoop ?? []).map((e) => (e.metrics as { event_loop_delay_p50_ms?: unknown } | null)?.event_loop_delay_p50_ms);
+  if (p50s.length > 0 && p50s.every((v) => typeof v === 'number' && v >= 9.5)) {
+    lines.push(
+      `  - note: every p50 that daemon.metrics reported is ≥ 10 ms (${p50s.map((v) => formatNumber(v as number)).join(', ')}): it includes the monitor's 10 ms sampling interval, so the delay itself is about 10 ms less than shown`,
+    );
+  }
   const rss = r.pimRssAfterRun;
   if (rss.length >= 2) {
     const total = (x: (typeof rss)[number]): number => (x.alphaMiB ?? 0) + (x.bravoMiB ?? 0);

@@ -59,6 +59,9 @@ async function bench(opts: BenchOptions, argv: readonly string[]): Promise<numbe
   const loadAtStart = loadavg();
   const lab = Lab.create('bench');
   cleanupOnExit(lab);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => log(`${signal}: stopping; removing the daemons, namespaces, veths and temp dirs (no results written)`));
+  }
   const suts: SystemUnderTest[] = [];
   const missing = [...tools.missing];
   const setup: Partial<Record<SystemId, string>> = {};

@@ -13,10 +13,13 @@ export interface RuntimeMetrics {
   heap_used_bytes: number;
 }
 
-const ms = (ns: number): number => Math.round((ns / 1e6) * 1000) / 1000;
+const RESOLUTION_MS = 10;
+// The histogram records the whole time between its RESOLUTION_MS timer ticks
+// (an idle loop reads ~10 ms), so the delay is what exceeds the tick.
+const ms = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - RESOLUTION_MS) * 1000) / 1000);
 
 export class RuntimeMonitor {
-  private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 
   constructor() {
     this.loop.enable();
