@@ -203,13 +203,10 @@ impl Engine {
             return Ok(false);
         };
         let mut tx = self.control_tx.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(actions::seal_and_send(
-            &self.ctx,
-            &peer,
-            &message,
-            &mut tx,
-            self.ctx.clock.now(),
-        ))
+        let sent =
+            actions::seal_and_send(&self.ctx, &peer, &message, &mut tx, self.ctx.clock.now());
+        tx.flush(&self.ctx);
+        Ok(sent)
     }
 
     /// Drops a peer and its sessions (`pim peers forget`).

@@ -26,25 +26,36 @@ use crate::stats::Stats;
 use super::context::Context;
 use super::registry::Peer;
 use super::tx::Tx;
-use super::{actions, handshakes, ipv4, relay, MAX_PACKET, MAX_SEALED};
+use super::{actions, handshakes, ipv4, relay, MAX_DATAGRAM};
+use crate::io::batch::RecvBatch;
 
 pub fn run(ctx: Arc<Context>) {
-    let mut datagram = vec![0u8; MAX_SEALED];
-    let mut plain = vec![0u8; MAX_SEALED];
+    let mut batch = RecvBatch::new(MAX_DATAGRAM);
+    let mut plain = vec![0u8; MAX_DATAGRAM];
     // Where a relayed datagram is opened (its envelope stays in `plain`).
-    let mut spare = vec![0u8; MAX_PACKET];
+    let mut spare = vec![0u8; MAX_DATAGRAM];
     let mut tx = Tx::default();
     while !ctx.stopping() {
-        match ctx.udp.recv_from(&mut datagram) {
-            Ok((n, src)) => handle(
-                &ctx,
-                &datagram[..n],
-                Endpoint::Udp(src),
-                &mut plain,
-                &mut spare,
-                &mut tx,
-                ctx.clock.now(),
-            ),
+        match batch.recv(&ctx.udp) {
+            Ok(n) => {
+                let now = ctx.clock.now();
+                for i in 0..n {
+                    match batch.get(i) {
+                        Some((datagram, src)) => handle(
+                            &ctx,
+                            datagram,
+                            Endpoint::Udp(src),
+                            &mut plain,
+                            &mut spare,
+                            &mut tx,
+                            now,
+                        ),
+                        // Larger than any datagram pim sends.
+                        None => Stats::inc(&ctx.stats.drop_malformed),
+                    }
+                }
+                tx.flush(&ctx);
+            }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 match ctx.waker.wait(
                     std::os::fd::AsRawFd::as_raw_fd(&ctx.udp),

@@ -21,10 +21,13 @@ pub mod relay;
 pub mod timer;
 pub mod tx;
 
-/// Largest IP packet the data plane carries (the TUN MTU is far below).
-pub const MAX_PACKET: usize = 65535;
-/// Room for a sealed packet: header, packet, tag.
-pub const MAX_SEALED: usize = MAX_PACKET + crate::proto::wire::TRANSPORT_MIN_LEN;
+/// Largest IP packet the data plane carries: the largest MTU the config allows.
+pub const MAX_PACKET: usize = 9000;
+/// Largest datagram it sends or receives: a relayed packet with the end-to-end
+/// and the hop transport overheads and the relay envelope.
+pub const MAX_DATAGRAM: usize = MAX_PACKET
+    + 2 * crate::proto::wire::TRANSPORT_MIN_LEN
+    + crate::proto::control::RELAY_HEADER_LEN;
 /// The largest inner packet that reaches a relayed peer unfragmented on a
 /// 1500-byte underlay: 1500 − IPv4 20 − UDP 8 − two transport overheads
 /// (32 each: the relay hop's and the end-to-end session's) − the 18-byte relay header.

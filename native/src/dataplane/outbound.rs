@@ -23,29 +23,40 @@ use crate::stats::Stats;
 use super::context::Context;
 use super::tx::Tx;
 use super::{actions, icmp, ipv4, MAX_PACKET, RELAYED_MTU};
+use crate::io::batch::BATCH;
 
 pub fn run(ctx: Arc<Context>) {
     let mut packet = vec![0u8; MAX_PACKET];
     let mut tx = Tx::default();
     while !ctx.stopping() {
-        match ctx.tun.recv(&mut packet) {
-            Ok(n) => handle(&ctx, &packet[..n], &mut tx, ctx.clock.now()),
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                match ctx.waker.wait(ctx.tun.raw_fd(), Duration::from_secs(1)) {
-                    Ok(Wait::Woken) => return,
-                    Ok(_) => {}
-                    Err(e) => {
-                        return ctx.emit(Event::Fault {
-                            message: format!("outbound poll failed: {e}"),
-                        })
-                    }
+        // Take what the TUN holds, up to a batch, then send it in one go.
+        let mut taken = 0;
+        while taken < BATCH {
+            match ctx.tun.recv(&mut packet) {
+                Ok(n) => {
+                    handle(&ctx, &packet[..n], &mut tx, ctx.clock.now());
+                    taken += 1;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    tx.flush(&ctx);
+                    return ctx.emit(Event::Fault {
+                        message: format!("reading the TUN device failed: {e}"),
+                    });
                 }
             }
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => {
-                return ctx.emit(Event::Fault {
-                    message: format!("reading the TUN device failed: {e}"),
-                })
+        }
+        tx.flush(&ctx);
+        if taken == 0 {
+            match ctx.waker.wait(ctx.tun.raw_fd(), Duration::from_secs(1)) {
+                Ok(Wait::Woken) => return,
+                Ok(_) => {}
+                Err(e) => {
+                    return ctx.emit(Event::Fault {
+                        message: format!("outbound poll failed: {e}"),
+                    })
+                }
             }
         }
     }

@@ -16,6 +16,7 @@ pub fn run(ctx: Arc<Context>) {
             return;
         }
         tick_all(&ctx, &mut tx, ctx.clock.now());
+        tx.flush(&ctx);
     }
 }
 

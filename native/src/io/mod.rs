@@ -4,6 +4,7 @@
 use std::io;
 use std::os::fd::RawFd;
 
+pub mod batch;
 pub mod tun;
 pub mod udp;
 pub mod waker;
