@@ -33,30 +33,60 @@ export function removePeer(text: string, index: number): string {
   return lines.join('\n');
 }
 
+/** Where the value that follows `=` on `line` (from `from`) ends: a string, or a bare token. */
+function valueSpan(line: string, from: number): [number, number] {
+  const eq = line.indexOf('=', from);
+  let start = eq + 1;
+  while (line[start] === ' ' || line[start] === '\t') start++;
+  const quote = line[start];
+  if (quote === '"' || quote === "'") {
+    let end = start + 1;
+    while (end < line.length && line[end] !== quote) end += quote === '"' && line[end] === '\\' ? 2 : 1;
+    return [start, end + 1];
+  }
+  let end = start;
+  while (end < line.length && !/[\s,}#]/.test(line[end]!)) end++;
+  return [start, end];
+}
+
+const handEdit = (): PimError =>
+  new PimError('config_save_rejected', 'this setting is written in a form pim does not rewrite (an inline table); edit the config file by hand');
+
 /**
- * Sets `[table] key = value` in place: the key's line is rewritten if the
- * key is there, inserted after the table header if the table is, or a new
- * table is appended. null removes the key.
+ * Sets `[table] key = value` in the file's text, changing only the value's
+ * own characters when the key is there (comments, inline tables, dotted
+ * keys and CRLF endings stay as written); otherwise the key goes under the
+ * table's header, beside the table's dotted keys, or into a new table at
+ * the end. null removes a key that has a line of its own.
  */
 export function setKey(text: string, table: string, key: string, value: boolean | string | null): string {
   const keys = indexKeys(text);
   const lines = text.split('\n');
+  const cr = text.includes('\r\n') ? '\r' : '';
+  const rendered = value === null ? null : typeof value === 'string' ? tomlString(value) : String(value);
   const at = keys.get(`${table}.${key}`);
-  const line = value === null ? null : `${key} = ${typeof value === 'string' ? tomlString(value) : String(value)}`;
   if (at) {
-    const old = lines[at.line - 1]!;
-    // Keep a trailing comment on the edited line.
-    const comment = /\s+#[^"']*$/.exec(old)?.[0] ?? '';
-    if (line === null) lines.splice(at.line - 1, 1);
-    else lines[at.line - 1] = `${old.slice(0, at.column - 1)}${line}${comment}`;
+    const line = lines[at.line - 1]!;
+    if (line.lastIndexOf('{', at.column) >= 0) {
+      if (rendered === null) throw handEdit();
+    } else if (rendered === null) {
+      lines.splice(at.line - 1, 1);
+      return lines.join('\n');
+    }
+    const [start, end] = valueSpan(line, at.column - 1);
+    lines[at.line - 1] = `${line.slice(0, start)}${rendered}${line.slice(end)}`;
     return lines.join('\n');
   }
-  if (line === null) return text;
+  if (rendered === null) return text;
   const header = keys.get(table);
-  if (header && lines[header.line - 1]!.trimStart().startsWith('[')) {
-    lines.splice(header.line, 0, line);
+  if (header) {
+    const first = lines[header.line - 1]!.trimStart();
+    if (first.startsWith('[')) lines.splice(header.line, 0, `${key} = ${rendered}${cr}`);
+    else if (first.startsWith(`${table}.`)) lines.splice(header.line, 0, `${table}.${key} = ${rendered}${cr}`);
+    else throw handEdit();
     return lines.join('\n');
   }
-  const sep = text === '' || text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
-  return `${text}${sep}[${table}]\n${line}\n`;
+  const nl = `${cr}\n`;
+  const sep = text === '' || text.endsWith(nl + nl) ? '' : text.endsWith('\n') ? nl : nl + nl;
+  return `${text}${sep}[${table}]${nl}${key} = ${rendered}${nl}`;
 }

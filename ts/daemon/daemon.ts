@@ -132,7 +132,7 @@ export class Daemon {
           logger.error({ event: 'gateway_failed', reason: describeError(err) }, `gateway not started: ${describeError(err)}`),
         );
       } else {
-        await d.network.removeGatewayNat(); // left by a run that crashed while it was a gateway
+        await d.gateway.clearLeftovers();
       }
       d.mesh.start();
       await d.startDiscovery();

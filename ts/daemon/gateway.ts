@@ -3,6 +3,8 @@
 // peers. Everything added is removed when the role is disabled or the
 // daemon stops; forwarding goes back to what it was.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { PimError } from '../errors.js';
 import type { Daemon } from './daemon.js';
 
@@ -22,10 +24,27 @@ export interface Preflight {
 export class GatewayManager {
   active = false;
   natInterface: string | null = null;
-  /** ip_forward before we turned it on, to restore it; null when we did not change it. */
-  private forwardingBefore: boolean | null = null;
-
   constructor(private readonly d: Daemon) {}
+
+  /**
+   * Where ip_forward's value from before pim first turned it on is kept, so
+   * a clean stop restores it even after a crash left forwarding on.
+   */
+  private get forwardingFile(): string {
+    return path.join(path.dirname(this.d.currentConfig.trust.store), 'ip_forward.before');
+  }
+
+  private rememberForwarding(): void {
+    if (fs.existsSync(this.forwardingFile)) return; // the original from before a crash
+    fs.mkdirSync(path.dirname(this.forwardingFile), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(this.forwardingFile, this.d.network.ipForwarding() ? '1\n' : '0\n', { mode: 0o600 });
+  }
+
+  private restoreForwarding(): void {
+    if (!fs.existsSync(this.forwardingFile)) return;
+    this.d.network.setIpForwarding(fs.readFileSync(this.forwardingFile, 'utf8').trim() === '1');
+    fs.rmSync(this.forwardingFile, { force: true });
+  }
 
   async preflight(natInterface: string | null): Promise<Preflight> {
     const platform = process.platform;
@@ -59,7 +78,7 @@ export class GatewayManager {
     if (failed.length > 0) {
       throw new PimError('gateway_preflight_failed', `cannot enable the gateway: ${failed.map((c) => c.detail).join('; ')}`, { data: pre.checks });
     }
-    if (this.forwardingBefore === null) this.forwardingBefore = this.d.network.ipForwarding();
+    this.rememberForwarding();
     this.d.network.setIpForwarding(true);
     await this.d.network.installGatewayNat(this.d.currentConfig.interface.name, want!, this.d.addressing.meshPrefix);
     this.active = true;
@@ -78,16 +97,19 @@ export class GatewayManager {
     if (persist) await this.d.persist([['gateway', 'enabled', false]]);
     if (!wasActive) return;
     await this.d.network.removeGatewayNat();
-    if (this.forwardingBefore !== null) {
-      this.d.network.setIpForwarding(this.forwardingBefore);
-      this.forwardingBefore = null;
-    }
+    this.restoreForwarding();
     this.active = false;
     await this.d.applyPolicy(() => undefined);
     this.d.logger.info({ event: 'gateway_disabled' }, 'gateway off');
     this.d.publish('gateway', { kind: 'disabled', detail: { nat_interface: this.natInterface } });
     this.d.publish('status', { kind: 'role_changed', detail: { role: this.d.roles() } });
     this.d.mesh.advertiseAll();
+  }
+
+  /** At a start without the role: undo what a run that crashed as a gateway left. */
+  async clearLeftovers(): Promise<void> {
+    await this.d.network.removeGatewayNat();
+    this.restoreForwarding();
   }
 
   /** Peers whose internet traffic went through this node. */

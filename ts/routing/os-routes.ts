@@ -20,9 +20,14 @@ export const KILLSWITCH_TABLE = 'pim_killswitch';
 export const GATEWAY_TABLE = 'pim_gateway';
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
+// The system's own tools, whatever PATH the daemon inherited: under npm,
+// node_modules/.bin comes first and holds an unrelated program named `nft`.
+const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
 function sh(cmd: string, args: readonly string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { timeout: 10_000 }, (err, stdout, stderr) => {
+    const env = { ...process.env, PATH: SYSTEM_PATH };
+    const child = execFile(cmd, args, { timeout: 10_000, env }, (err, stdout, stderr) => {
       if (err) {
         const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
         reject(new PimError('io_failed', missing ? `${cmd} is not installed` : `${cmd} ${args.join(' ')} failed: ${stderr.trim() || err.message}`));
@@ -145,8 +150,8 @@ export function canSetIpForwarding(): boolean {
   }
 }
 
-export function nftAvailable(): Promise<boolean> {
-  return quiet(sh('nft', ['--version']));
+export async function nftAvailable(): Promise<boolean> {
+  return (await sh('nft', ['--version']).catch(() => '')).includes('nftables');
 }
 
 export function interfaceExists(name: string): boolean {
