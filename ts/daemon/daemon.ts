@@ -5,41 +5,40 @@
 import * as fs from 'node:fs';
 import type pino from 'pino';
 import { setKey } from '../config/edit.js';
-import { writeFileAtomic } from '../fs/atomic.js';
-import { FWMARK } from '../routing/os-routes.js';
-import { noNetwork, type OsNetwork } from '../routing/os-network.js';
-import { changedPaths, requiringRestart } from '../config/diff.js';
 import { loadConfig } from '../config/load.js';
 import type { PathEnv } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
+import type { Discovery } from '../discovery/discovery.js';
+import type { DiscoveryTransport } from '../discovery/transport.js';
 import { describeError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { loadIdentity, type Identity } from '../identity/identity.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
 import { LogHistory } from '../log/history.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { Engine, EngineSnapshot } from '../native/engine.js';
+import { parseCidr } from '../net/ipv4.js';
 import { PeerBook } from '../peers/book.js';
 import { PairFailures } from '../peers/failures.js';
 import { RefusedAttempts } from '../peers/refused.js';
 import { peerViews, type PeerView } from '../peers/view.js';
-import { TrustStore } from '../trust/store.js';
-import { parseCidr } from '../net/ipv4.js';
-import { RpcServer } from '../rpc/server.js';
-import { peerSummary, type StatusView } from '../rpc/wire.js';
+import { noNetwork, type OsNetwork } from '../routing/os-network.js';
+import { FWMARK } from '../routing/os-routes.js';
 import { buildMethods } from '../rpc/methods/index.js';
+import { RpcServer } from '../rpc/server.js';
+import { anonymousPeerSummary, peerSummary, type StatusView } from '../rpc/wire.js';
+import { TrustStore } from '../trust/store.js';
 import { VERSION } from '../version.js';
 import { handleEngineEvent } from './engine-events.js';
 import { GatewayManager } from './gateway.js';
+import { startDiscovery } from './lan.js';
 import { MeshManager } from './mesh.js';
-import { Discovery } from '../discovery/discovery.js';
-import type { DiscoveryTransport } from '../discovery/transport.js';
-import { discoveredWire } from '../rpc/wire.js';
+import { reloadConfig, type ReloadResult } from './reload.js';
+import { resolveEndpoints } from './resolve.js';
 import { RouteManager } from './routing.js';
 import { RuntimeMonitor } from './runtime-metrics.js';
-import { resolveEndpoints } from './resolve.js';
 import { compileSnapshot, meshAddressing, type MeshAddressing } from './snapshot.js';
-import { anonymousPeerSummary } from '../rpc/wire.js';
-
+import { buildStatus } from './status.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -52,12 +51,6 @@ export interface DaemonOptions {
   discoveryTransport?: DiscoveryTransport;
   /** Called once the daemon has stopped on its own (fault, daemon.stop). */
   onStopped?: (exitCode: number) => void;
-}
-
-export interface ReloadResult {
-  applied: boolean;
-  requiresRestart: string[];
-  error?: string;
 }
 
 export class Daemon {
@@ -135,7 +128,7 @@ export class Daemon {
         await d.gateway.clearLeftovers();
       }
       d.mesh.start();
-      await d.startDiscovery();
+      d.discovery = await startDiscovery(d, opts.discoveryTransport);
       await d.routing.start();
     } catch (err) {
       opts.engine.stop();
@@ -163,29 +156,6 @@ export class Daemon {
 
   get pathEnv(): PathEnv {
     return this.opts.pathEnv;
-  }
-
-  private async startDiscovery(): Promise<void> {
-    const { discovery, node, interface: iface } = this.config;
-    if (!discovery.enabled || !this.opts.discoveryTransport) return;
-    this.discovery = new Discovery({
-      transport: this.opts.discoveryTransport,
-      port: discovery.port,
-      intervalS: discovery.interval_s,
-      meshInterface: iface.name,
-      self: () => ({ publicKey: this.identity.publicKeyHex, port: this.engine.localPort(), name: node.name, roles: this.gateway.active ? ['gateway'] : [] }),
-      onDiscovered: (n) => {
-        this.logger.info({ event: 'peer_discovered', peer_id: n.nodeId, endpoint: n.address }, `discovered ${n.name || n.nodeId.slice(0, 8)} at ${n.address}`);
-        this.publish('peers', { kind: 'discovered', peer: discoveredWire(n, Date.now()) });
-        // A configured or trusted node heard at a (new) address: connect to it there.
-        const known = this.config.peers.some((p) => p.public_key === n.publicKey) || this.book.trust.get(n.nodeId) !== undefined;
-        if (known) void this.applyPolicy(() => undefined);
-      },
-    });
-    await this.discovery.start().catch((err: unknown) => {
-      this.logger.error({ event: 'discovery_failed', reason: describeError(err) }, `LAN discovery not started: ${describeError(err)}`);
-      this.discovery = undefined;
-    });
   }
 
   roles(): string[] {
@@ -296,89 +266,29 @@ export class Daemon {
   }
 
   status(): StatusView {
-    const counters = this.engine.stats();
-    const drops: Record<string, number> = {};
-    for (const [name, value] of Object.entries(counters)) {
-      if (name.startsWith('drop_')) drops[name.slice('drop_'.length)] = value;
-    }
-    const peers = this.peers();
-    const n = (k: string): number => counters[k] ?? 0;
-    return {
-      node: this.config.node.name,
-      nodeId: this.identity.nodeId,
-      shortId: this.identity.shortId,
-      publicKey: this.identity.publicKeyHex,
-      meshIp: this.addressing.meshIp,
-      interface: { name: this.config.interface.name, up: this.engineUp && this.stopping === undefined, mtu: this.config.interface.mtu },
-      role: this.roles(),
-      udpPort: this.engine.localPort(),
-      trustMode: this.config.trust.mode,
-      peers,
-      routes: {
-        active: peers.filter((p) => p.state === 'active').length,
-        selectedGateway: this.routing.selected === null ? null : nodeIdFromPublicKey(Buffer.from(this.routing.selected, 'hex')),
-      },
-      stats: {
-        // Relayed for other nodes (this node as a relay).
-        forwardedBytes: n('forwarded_bytes'),
-        forwardedPackets: n('forwarded_packets'),
-        dropped: Object.values(drops).reduce((a, b) => a + b, 0),
-        congestionDrops: n('drop_queue_full'),
-        drops,
-        txBytes: n('tx_bytes'),
-        rxBytes: n('rx_bytes'),
-        txPackets: n('tx_packets'),
-        rxPackets: n('rx_packets'),
-      },
-      uptimeS: Math.floor((Date.now() - this.startedAt.getTime()) / 1000),
-      routeOn: this.routing.on,
-      killSwitch: this.routing.killSwitch,
-      startedAt: this.startedAt,
-    };
+    return buildStatus(this);
+  }
+
+  /** The interface is up: the engine started and the daemon is not stopping. */
+  get interfaceUp(): boolean {
+    return this.engineUp && this.stopping === undefined;
   }
 
   /** SIGHUP: validate the file again and apply what can change live; keep the old config if invalid. */
-  async reload(): Promise<ReloadResult> {
-    let next: Config;
-    try {
-      next = (await loadConfig(this.configPath, this.opts.pathEnv)).config;
-    } catch (err) {
-      const error = describeError(err);
-      this.logger.error({ event: 'reload_failed', reason: error }, `reload refused, keeping the running config: ${error}`);
-      return { applied: false, requiresRestart: [], error };
-    }
+  reload(): Promise<ReloadResult> {
+    return reloadConfig(this, this.opts.pathEnv);
+  }
+
+  /** Swaps in a reloaded config (reload.ts decides what), with the policy recompiled. */
+  async replaceConfig(next: Config): Promise<void> {
     const previous = this.config;
-    const changed = changedPaths(previous, next);
-    const requiresRestart = requiringRestart(changed);
     try {
       await this.applyPolicy(() => {
-        this.config = { ...next, ...Object.fromEntries(RESTART_SECTIONS.map((s) => [s, previous[s]])) } as Config;
-        this.config.trust = { ...next.trust, store: previous.trust.store }; // the open store stays until a restart
+        this.config = next;
       });
     } catch (err) {
       this.config = previous;
-      const error = describeError(err);
-      this.logger.error({ event: 'reload_failed', reason: error }, `reload refused, keeping the running config: ${error}`);
-      return { applied: false, requiresRestart: [], error };
-    }
-    this.logger.level = this.config.log.level;
-    await this.applyRoles(previous).catch((err: unknown) =>
-      this.logger.error({ event: 'reload_failed', reason: describeError(err) }, `routing or gateway change not applied: ${describeError(err)}`),
-    );
-    if (this.config.trust.mode === 'allow_all' && previous.trust.mode !== 'allow_all') {
-      this.logger.warn({ event: 'trust_allow_all' }, 'trust mode allow_all: every peer is trusted; use this only on closed networks');
-    }
-    this.logger.info({ event: 'reloaded', changed, requires_restart: requiresRestart }, `config reloaded (${changed.length} changes${requiresRestart.length ? `, ${requiresRestart.join(', ')} need a restart` : ''})`);
-    return { applied: true, requiresRestart };
-  }
-
-  /** A reloaded config turned routing via the mesh or the gateway role on or off. */
-  private async applyRoles(previous: Config): Promise<void> {
-    const { route, gateway } = this.config;
-    if (route.internet_via_mesh !== previous.route.internet_via_mesh) await this.routing.apply(route.internet_via_mesh);
-    if (gateway.enabled !== previous.gateway.enabled || gateway.nat_interface !== previous.gateway.nat_interface) {
-      if (gateway.enabled) await this.gateway.enable(gateway.nat_interface, false);
-      else await this.gateway.disable(false);
+      throw err;
     }
   }
 
@@ -403,6 +313,3 @@ export class Daemon {
     setImmediate(() => void this.stop().then(() => this.opts.onStopped?.(0)));
   }
 }
-
-/** Sections whose running values stay until a restart (see config/diff.ts). */
-const RESTART_SECTIONS = ['security', 'interface', 'transport', 'rpc', 'discovery'] as const;

@@ -16,14 +16,25 @@ export function routeMethods(d: Daemon): MethodTable {
   return {
     'route.table': defineMethod({}, () => {
       const now = Date.now();
-      return {
-        routes: d.mesh.table.reachable().map((r) => ({
+      const peers = d.peers();
+      // A neighbour with a working session is a route of one hop, whatever
+      // it has advertised; farther nodes come from the routing table.
+      const direct = peers
+        .filter((p) => p.state === 'active' && p.path === 'direct')
+        .map((p) => ({ destination: `${p.meshIp}/32`, via: p.nodeId, hops: 1, is_gateway: p.isGateway, age_s: p.lastHandshakeS }));
+      const near = new Set(direct.map((r) => r.via));
+      const far = d.mesh.table
+        .reachable()
+        .filter((r) => !near.has(nodeId(r.key)))
+        .map((r) => ({
           destination: `${r.ip}/32`,
           via: nodeId(r.via),
           hops: r.hops,
           is_gateway: r.roles.includes('gateway'),
           age_s: Math.floor((now - r.updatedAt) / 1000),
-        })),
+        }));
+      return {
+        routes: [...direct, ...far],
         gateways: d.mesh.gatewayCandidates().map((g) => ({
           node_id: nodeId(g.publicKey),
           via: nodeId(d.mesh.route(g.publicKey)?.via ?? g.publicKey),

@@ -1,0 +1,49 @@
+// The daemon's `status`: who this node is, its interface, peers, routing and
+// counters, from the engine's live state.
+
+import { nodeIdFromPublicKey } from '../identity/node-id.js';
+import type { StatusView } from '../rpc/wire.js';
+import type { Daemon } from './daemon.js';
+
+export function buildStatus(d: Daemon): StatusView {
+  const config = d.currentConfig;
+  const counters = d.engine.stats();
+  const drops: Record<string, number> = {};
+  for (const [name, value] of Object.entries(counters)) {
+    if (name.startsWith('drop_')) drops[name.slice('drop_'.length)] = value;
+  }
+  const peers = d.peers();
+  const n = (k: string): number => counters[k] ?? 0;
+  return {
+    node: config.node.name,
+    nodeId: d.identity.nodeId,
+    shortId: d.identity.shortId,
+    publicKey: d.identity.publicKeyHex,
+    meshIp: d.addressing.meshIp,
+    interface: { name: config.interface.name, up: d.interfaceUp, mtu: config.interface.mtu },
+    role: d.roles(),
+    udpPort: d.engine.localPort(),
+    trustMode: config.trust.mode,
+    peers,
+    routes: {
+      active: peers.filter((p) => p.state === 'active' || p.state === 'relayed').length,
+      selectedGateway: d.routing.selected === null ? null : nodeIdFromPublicKey(Buffer.from(d.routing.selected, 'hex')),
+    },
+    stats: {
+      // Relayed for other nodes (this node as a relay).
+      forwardedBytes: n('forwarded_bytes'),
+      forwardedPackets: n('forwarded_packets'),
+      dropped: Object.values(drops).reduce((a, b) => a + b, 0),
+      congestionDrops: n('drop_queue_full'),
+      drops,
+      txBytes: n('tx_bytes'),
+      rxBytes: n('rx_bytes'),
+      txPackets: n('tx_packets'),
+      rxPackets: n('rx_packets'),
+    },
+    uptimeS: Math.floor((Date.now() - d.startedAt.getTime()) / 1000),
+    routeOn: d.routing.on,
+    killSwitch: d.routing.killSwitch,
+    startedAt: d.startedAt,
+  };
+}
