@@ -568,3 +568,20 @@ fn a_forwarding_loop_ends_when_the_ttl_runs_out() {
         "{forwarded} forwards for {expired} expiries"
     );
 }
+
+#[test]
+fn a_burst_of_several_batches_arrives_complete_and_in_order() {
+    let (a, b) = static_pair();
+    a.kernel.send(&packet(IP_A, IP_B, b"warm up")).unwrap();
+    recv(&b.kernel);
+    // Three full batches and a partial one, queued before the engine reads any.
+    let count = 3 * crate::io::batch::BATCH + 5;
+    let sent: Vec<Vec<u8>> = (0..count as u32)
+        .map(|i| packet(IP_A, IP_B, &i.to_be_bytes()))
+        .collect();
+    for p in &sent {
+        a.kernel.send(p).unwrap();
+    }
+    let got: Vec<Vec<u8>> = (0..count).map(|_| recv(&b.kernel)).collect();
+    assert_eq!(got, sent);
+}
