@@ -147,7 +147,7 @@ impl Engine {
         // wait on itself forever.
         let current = self.ctx.registry().peers();
         for old in current {
-            if old.configured
+            if old.is_configured()
                 && !snapshot
                     .peers
                     .iter()
@@ -162,24 +162,22 @@ impl Engine {
                 .via
                 .map(Endpoint::Relay)
                 .or(spec.endpoint.map(Endpoint::Udp));
-            let mut tunnel = Tunnel::new(spec.public_key, spec.mesh_ip, path, spec.persistent);
-            match existing {
-                Some(peer) if peer.configured => {
-                    let mut t = peer.lock();
-                    t.persistent = spec.persistent;
-                    // A relayed peer follows its route; a neighbour keeps a
-                    // roamed address unless it has none yet.
-                    if spec.via.is_some() || !matches!(t.endpoint, Some(Endpoint::Udp(_))) {
-                        t.endpoint = path;
-                    }
-                    continue;
+            if let Some(peer) = existing {
+                // Known already (configured, or dialled in first): its
+                // sessions stay; only what the snapshot decides changes.
+                let mut t = peer.lock();
+                t.persistent = spec.persistent;
+                // A relayed peer follows its route; a neighbour keeps a
+                // roamed address unless it has none yet.
+                if spec.via.is_some() || !matches!(t.endpoint, Some(Endpoint::Udp(_))) {
+                    t.endpoint = path;
                 }
-                // Dialled in before it was configured: keep where it is.
-                Some(dynamic) => tunnel.endpoint = dynamic.lock().endpoint.or(path),
-                None => {}
+                drop(t);
+                peer.configured.store(true, Ordering::Relaxed);
+                continue;
             }
+            let tunnel = Tunnel::new(spec.public_key, spec.mesh_ip, path, spec.persistent);
             let mut reg = self.ctx.registry_mut();
-            reg.remove(&spec.public_key);
             if !reg.ip_free_for(&spec.mesh_ip, &spec.public_key) {
                 return Err(EngineError::InvalidSnapshot(format!(
                     "mesh IP {} is already used by another peer",
@@ -251,7 +249,7 @@ impl Engine {
                     } else {
                         PeerState::Connecting
                     },
-                    configured: peer.configured,
+                    configured: peer.is_configured(),
                     last_handshake_ms: ms(t.last_handshake),
                     last_received_ms: ms(t.last_received()),
                     rtt_ms: t.rtt.map(|d| d.as_secs_f64() * 1000.0),

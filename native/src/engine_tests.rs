@@ -585,3 +585,27 @@ fn a_burst_of_several_batches_arrives_complete_and_in_order() {
     let got: Vec<Vec<u8>> = (0..count).map(|_| recv(&b.kernel)).collect();
     assert_eq!(got, sent);
 }
+
+#[test]
+fn a_peer_that_dialled_in_keeps_its_session_when_a_snapshot_lists_it() {
+    let (ua, ub) = (loopback(), loopback());
+    let (aa, _) = (ua.local_addr().unwrap(), ub.local_addr().unwrap());
+    let a = start(1, ua, snapshot(IP_A, vec![]));
+    let b = start(2, ub, snapshot(IP_B, vec![peer(1, IP_A, Some(aa), true)]));
+    b.kernel.send(&packet(IP_B, IP_A, b"dial in")).unwrap();
+    recv(&a.kernel);
+    let before = a.engine.stats().handshakes_completed;
+    // A's control plane now lists B (say, trusted or routed): same peer, same session.
+    a.engine
+        .apply(snapshot(IP_A, vec![peer(2, IP_B, Some(b.addr), true)]))
+        .unwrap();
+    let p = packet(IP_A, IP_B, b"straight away");
+    a.kernel.send(&p).unwrap();
+    assert_eq!(recv(&b.kernel), p);
+    assert_eq!(
+        a.engine.stats().handshakes_completed,
+        before,
+        "no new handshake was needed"
+    );
+    assert!(a.engine.peers()[0].configured);
+}

@@ -17,7 +17,7 @@ import { nodeIdFromPublicKey } from '../identity/node-id.js';
 import { LogHistory } from '../log/history.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { Engine, EngineSnapshot } from '../native/engine.js';
-import { parseCidr } from '../net/ipv4.js';
+import { parseCidr, parseHostPort } from '../net/ipv4.js';
 import { PeerBook } from '../peers/book.js';
 import { PairFailures } from '../peers/failures.js';
 import { RefusedAttempts } from '../peers/refused.js';
@@ -253,10 +253,19 @@ export class Daemon {
     return run;
   }
 
+  /** Recompiles and applies the snapshot when nobody waits for it; a refusal is logged, never thrown. */
+  refresh(): void {
+    this.applyPolicy(() => undefined).catch((err: unknown) =>
+      this.logger.error({ event: 'policy_failed', reason: describeError(err) }, `the data plane refused the new policy: ${describeError(err)}`),
+    );
+  }
+
   /** TOFU: the first session with a peer that is not configured pins its node_id to its address. */
   private pinOnFirstUse(publicKey: string, endpoint: string): void {
     const configured = this.config.peers.some((p) => p.public_key === publicKey);
     const nodeId = nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
+    // Pins are by underlay address; a peer reached through a relay has none.
+    if (parseHostPort(endpoint) === null) return;
     if (this.config.trust.mode !== 'tofu' || configured || this.book.trust.get(nodeId)) return;
     void this.applyPolicy(async () => {
       this.book.trust.set(publicKey, endpoint, 'tofu', new Date());

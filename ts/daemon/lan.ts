@@ -22,7 +22,7 @@ export async function startDiscovery(d: Daemon, transport: DiscoveryTransport | 
       d.publish('peers', { kind: 'discovered', peer: discoveredWire(n, Date.now()) });
       // A configured or trusted node heard at a (new) address: connect to it there.
       const known = d.currentConfig.peers.some((p) => p.public_key === n.publicKey) || d.book.trust.get(n.nodeId) !== undefined;
-      if (known) void d.applyPolicy(() => undefined);
+      if (known) d.refresh();
     },
   });
   try {

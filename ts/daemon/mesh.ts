@@ -50,8 +50,8 @@ export class MeshManager {
   /** The table changed: tell the neighbours soon, and give the engine the new routes. */
   private changed(): void {
     this.triggered = true;
-    void this.d.applyPolicy(() => undefined);
-    void this.d.routing.evaluate(false);
+    this.d.refresh();
+    this.d.routing.reevaluate();
   }
 
   /** Direct neighbours with a working session (adverts go only to them). */

@@ -5,6 +5,7 @@
 // nftables kill-switch blocks anything else: internet is blocked, never sent
 // around the mesh. `route off` (or a clean stop) restores normal routing.
 
+import { describeError } from '../errors.js';
 import { shortId, nodeIdFromPublicKey } from '../identity/node-id.js';
 import { selectGateway } from '../routing/gateway-select.js';
 import type { SnapshotRouting } from './snapshot.js';
@@ -34,7 +35,7 @@ export class RouteManager {
   async start(): Promise<void> {
     if (this.d.currentConfig.route.internet_via_mesh) await this.turnOn();
     else await this.clearOs();
-    this.timer = setInterval(() => void this.tick(), EVALUATE_MS);
+    this.timer = setInterval(() => this.tick(), EVALUATE_MS);
     this.timer.unref();
   }
 
@@ -82,8 +83,15 @@ export class RouteManager {
     if (this.on) await this.clearOs();
   }
 
-  private async tick(): Promise<void> {
-    await this.evaluate(false);
+  private tick(): void {
+    this.reevaluate();
+  }
+
+  /** Re-selects the gateway when nobody waits for it; a failure is logged, never thrown. */
+  reevaluate(): void {
+    this.evaluate(false).catch((err: unknown) =>
+      this.d.logger.error({ event: 'gateway_selection_failed', reason: describeError(err) }, `gateway selection not applied: ${describeError(err)}`),
+    );
   }
 
   /** Picks the gateway; applies and reports a change. */

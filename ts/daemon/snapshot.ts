@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import type { Identity } from '../identity/identity.js';
 import { meshIpTextFor } from '../identity/mesh-ip.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
-import { formatIpv4, inPrefix, parseCidr, parseIpv4 } from '../net/ipv4.js';
+import { formatIpv4, inPrefix, parseCidr, parseHostPort, parseIpv4 } from '../net/ipv4.js';
 import type { EngineSnapshot, SnapshotPeer } from '../native/engine.js';
 import type { TrustRecord } from '../trust/store.js';
 
@@ -148,7 +148,8 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
  */
 function tofuPins(peers: readonly SnapshotPeer[], trusted: readonly TrustRecord[]): { endpoint: string; nodeId: string }[] {
   const pins = new Map<string, string>();
-  for (const r of trusted) if (r.endpoint !== null) pins.set(r.endpoint, r.nodeId);
+  // Only ip:port endpoints are pins (a store from an older version may hold others).
+  for (const r of trusted) if (r.endpoint !== null && parseHostPort(r.endpoint) !== null) pins.set(r.endpoint, r.nodeId);
   for (const p of peers) if (p.endpoint) pins.set(p.endpoint, nodeIdFromPublicKey(Buffer.from(p.publicKey, 'hex')));
   return [...pins].map(([endpoint, nodeId]) => ({ endpoint, nodeId }));
 }

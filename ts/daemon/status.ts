@@ -12,6 +12,9 @@ export function buildStatus(d: Daemon): StatusView {
   for (const [name, value] of Object.entries(counters)) {
     if (name.startsWith('drop_')) drops[name.slice('drop_'.length)] = value;
   }
+  // LAN announcements dropped by the control plane (discovery/).
+  drops.discovery_malformed = d.discovery?.dropped.malformed ?? 0;
+  drops.discovery_spoofed = d.discovery?.dropped.spoofed ?? 0;
   const peers = d.peers();
   const n = (k: string): number => counters[k] ?? 0;
   return {

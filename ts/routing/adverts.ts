@@ -4,6 +4,7 @@
 // comes from an authenticated neighbour, but still from another machine.
 // A table too big for one message is split; every message stands alone.
 
+import { parseIpv4 } from '../net/ipv4.js';
 import { INFINITY, type AdvertEntry } from './distance-vector.js';
 
 export const ADVERT_VERSION = 1;
@@ -19,7 +20,6 @@ export interface Advert {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 function roleList(raw: unknown): Role[] {
   if (!Array.isArray(raw)) return [];
@@ -56,13 +56,13 @@ export function decodeAdvert(payload: Buffer): Advert | null {
   }
   const d = doc as { v?: unknown; roles?: unknown; ip?: unknown; routes?: unknown };
   if (typeof doc !== 'object' || doc === null || d.v !== ADVERT_VERSION || !Array.isArray(d.roles)) return null;
-  if (typeof d.ip !== 'string' || !IPV4.test(d.ip)) return null;
+  if (typeof d.ip !== 'string' || parseIpv4(d.ip) === null) return null;
   const routes: AdvertEntry[] = [];
   for (const raw of Array.isArray(d.routes) ? d.routes : []) {
     const e = raw as { k?: unknown; h?: unknown; r?: unknown; ip?: unknown };
     if (typeof e !== 'object' || e === null || typeof e.k !== 'string' || !HEX64.test(e.k)) continue;
     if (typeof e.h !== 'number' || !Number.isInteger(e.h) || e.h < 0) continue;
-    if (typeof e.ip !== 'string' || !IPV4.test(e.ip)) continue;
+    if (typeof e.ip !== 'string' || parseIpv4(e.ip) === null) continue;
     routes.push({ key: e.k, hops: Math.min(e.h, INFINITY), roles: roleList(e.r), ip: e.ip });
   }
   return { roles: roleList(d.roles), ip: d.ip, routes };

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use std::time::Instant;
@@ -23,8 +23,9 @@ const ADVERT_BURST: u32 = 8;
 pub struct Peer {
     pub public_key: PublicKey,
     pub node_id: NodeId,
-    /// From the snapshot (static peers); others dialled in.
-    pub configured: bool,
+    /// Listed in the snapshot (static, paired, relayed); otherwise it dialled
+    /// in. A peer that dialled in becomes configured when a snapshot lists it.
+    pub configured: AtomicBool,
     tunnel: Mutex<Tunnel>,
     pub rx_bytes: AtomicU64,
     pub tx_bytes: AtomicU64,
@@ -39,13 +40,17 @@ impl Peer {
         Arc::new(Peer {
             public_key: tunnel.remote_public,
             node_id: node_id(&tunnel.remote_public),
-            configured,
+            configured: AtomicBool::new(configured),
             tunnel: Mutex::new(tunnel),
             rx_bytes: AtomicU64::new(0),
             tx_bytes: AtomicU64::new(0),
             gateway_bytes: AtomicU64::new(0),
             adverts: TokenBucket::new(ADVERTS_PER_SEC, ADVERT_BURST, Instant::now()),
         })
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.configured.load(Ordering::Relaxed)
     }
 
     /// A panic elsewhere never makes a peer unusable: the state is plain data.
@@ -79,7 +84,7 @@ impl Registry {
     }
 
     pub fn dynamic_count(&self) -> usize {
-        self.by_key.values().filter(|p| !p.configured).count()
+        self.by_key.values().filter(|p| !p.is_configured()).count()
     }
 
     /// Whether `ip` is free for the peer with `key` (unused, or already its own).
