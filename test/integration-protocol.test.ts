@@ -112,8 +112,10 @@ const reasons = {};
 // [kind, the drop reason B should count]; random bytes parse as a message with odds < 2^-30.
 function make(i) {
   if (i % 2000 === 1999) {
+    // Larger than any pim datagram (a relayed 9000-byte packet: 9082 bytes) is malformed unread.
     const len = randomInt(1501, 65508);
-    return i % 4000 === 1999 ? ['oversized', 'malformed', rnd(len)] : ['oversized', 'unknown_index', header(4, len)];
+    if (i % 4000 === 1999 || len > 9082) return ['oversized', 'malformed', i % 4000 === 1999 ? rnd(len) : header(4, len)];
+    return ['oversized', 'unknown_index', header(4, len)];
   }
   const r = randomInt(100);
   if (r < 40) return ['random', 'malformed', rnd(randomInt(0, 1501))];
