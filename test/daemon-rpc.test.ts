@@ -20,6 +20,7 @@ import { parseCidr } from '../ts/net/ipv4.js';
 import { RpcCallError, RpcClient } from '../ts/rpc/client.js';
 import { buildMethods } from '../ts/rpc/methods/index.js';
 import { VERSION } from '../ts/version.js';
+import { checkPeerSummary, HEX, isCount, isIso, isString } from './helpers/rpc-shapes.js';
 
 type Json = Record<string, any>;
 
@@ -168,43 +169,6 @@ function rawExchange(socket: string, line: string): Promise<Json> {
     });
     s.on('error', reject);
   });
-}
-
-const HEX = (n: number): RegExp => new RegExp(`^[0-9a-f]{${n}}$`);
-const isIso = (v: unknown): boolean => typeof v === 'string' && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v;
-const isCount = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
-const nullOr = (check: (v: unknown) => boolean) => (v: unknown) => v === null || check(v);
-const isString = (v: unknown): boolean => typeof v === 'string';
-const isBool = (v: unknown): boolean => typeof v === 'boolean';
-const isNumber = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
-
-/** Every PeerSummary field of interface.md §4, with the type it must have. */
-const PEER_SUMMARY: Record<string, (v: unknown) => boolean> = {
-  node_id: (v) => isString(v) && HEX(32).test(v as string),
-  node_id_short: (v) => isString(v) && HEX(8).test(v as string),
-  label: nullOr(isString),
-  mesh_ip: (v) => isString(v) && parseCidr(`${v as string}/32`) !== null,
-  endpoint: nullOr(isString),
-  transport: (v) => v === 'udp',
-  state: (v) => ['active', 'connecting', 'failed', 'relayed'].includes(v as string),
-  path: (v) => v === 'direct' || (isString(v) && /^via [0-9a-f]{8}$/.test(v as string)),
-  route_hops: isCount,
-  last_handshake_s: nullOr(isCount),
-  last_seen_s: nullOr(isCount),
-  rx_bytes: isCount,
-  tx_bytes: isCount,
-  latency_ms: nullOr(isNumber),
-  is_gateway: isBool,
-  static: isBool,
-  x25519_pubkey: (v) => isString(v) && HEX(64).test(v as string),
-};
-
-function checkPeerSummary(t: ExecutionContext, p: Json): void {
-  for (const [field, ok] of Object.entries(PEER_SUMMARY)) {
-    t.true(field in p, `PeerSummary lacks ${field}`);
-    t.true(ok(p[field]), `PeerSummary.${field} = ${JSON.stringify(p[field])}`);
-  }
-  t.is(p['node_id_short'], (p['node_id'] as string).slice(0, 8));
 }
 
 const byKey = (list: Json[], key: string): Json | undefined => list.find((p) => p['x25519_pubkey'] === key);

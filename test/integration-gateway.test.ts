@@ -9,17 +9,16 @@
 // C and G are static peers on different subnets (routed by U), so the
 // daemon's own UDP must keep using the underlay via its fwmark.
 
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startCapture } from '../ts/lab/capture.js';
-import { run, type RunResult } from '../ts/lab/exec.js';
-import { CLI_JS, prepareNode, rpcCall, startDaemon, waitForPeerState, waitUntil, writeConfig, type MeshNode } from '../ts/lab/mesh.js';
-import { Lab, labAvailable, type Link, type LabProcess, type Node } from '../ts/lab/netns.js';
+import type { RunResult } from '../ts/lab/exec.js';
+import { prepareNode, rpcCall, startDaemon, waitForPeerState, waitUntil, writeConfig, type MeshNode } from '../ts/lab/mesh.js';
+import { Lab, type Link, type LabProcess, type Node } from '../ts/lab/netns.js';
 import type { Frame } from '../ts/lab/pcap.js';
 import { RpcClient } from '../ts/rpc/client.js';
-
-const available = labAvailable();
+import { labTests, pim, pimOk } from './helpers/lab.js';
 
 // npx and npm put node_modules/.bin first on PATH, and ava depends on
 // @vercel/nft, whose CLI is also called `nft`: it accepts `nft -f -`,
@@ -44,20 +43,7 @@ const ROUTE_TABLE = '7069';
 
 type Json = Record<string, unknown>;
 
-function labTest(title: string, body: (t: ExecutionContext, lab: Lab) => Promise<void>): void {
-  // Serial: the timings measured here (liveness, role TTL) should not compete for CPU.
-  test.serial(title, async (t) => {
-    if (!available.ok) {
-      t.log(`skipped: ${available.reason}`);
-      t.pass();
-      return;
-    }
-    t.timeout(150_000);
-    const lab = Lab.create('gw');
-    t.teardown(() => lab.cleanup());
-    await body(t, lab);
-  });
-}
+const labTest = labTests({ prefix: 'gw', serial: true, timeoutMs: 150_000 });
 
 // ── The topology ────────────────────────────────────────────────────────────
 
@@ -161,17 +147,6 @@ async function world(lab: Lab, opts: { daemonPath?: string } = {}): Promise<Worl
 }
 
 // ── Helpers ─────────────────────────────────────────────────────────────────
-
-/** The CLI (`node dist/ts/cli.js … -c <config>`), run on the host: the socket is a file. */
-function pim(m: MeshNode, ...args: string[]): Promise<RunResult> {
-  return run(process.execPath, [CLI_JS, ...args, '-c', m.configPath], { allowFailure: true, timeoutMs: 30_000 });
-}
-
-async function pimOk(t: ExecutionContext, m: MeshNode, ...args: string[]): Promise<string> {
-  const r = await pim(m, ...args);
-  t.is(r.code, 0, `pim ${args.join(' ')} on ${m.label} exits 0; stderr: ${r.stderr}`);
-  return r.stdout;
-}
 
 const status = (m: MeshNode): Promise<Json> => rpcCall(m, 'status') as Promise<Json>;
 

@@ -12,20 +12,19 @@
 // pins; one test sends a relayed node's first packet before the other end
 // has a route back, which must not lose the session.
 
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { encodeAnnouncement } from '../ts/discovery/announce.js';
 import { nodeIdFromPublicKey, shortId } from '../ts/identity/node-id.js';
 import { startCapture } from '../ts/lab/capture.js';
-import { run, type RunResult } from '../ts/lab/exec.js';
-import { CLI_JS, prepareNode, rpcCall, startDaemon, waitForPeerState, waitUntil, writeConfig, type MeshNode, type StaticPeer } from '../ts/lab/mesh.js';
-import { Lab, labAvailable, type LabProcess, type Link, type Node } from '../ts/lab/netns.js';
+import type { RunResult } from '../ts/lab/exec.js';
+import { prepareNode, rpcCall, startDaemon, waitForPeerState, waitUntil, writeConfig, type MeshNode, type StaticPeer } from '../ts/lab/mesh.js';
+import { Lab, type LabProcess, type Link, type Node } from '../ts/lab/netns.js';
 import { containsBytes, type Frame } from '../ts/lab/pcap.js';
 import { RpcClient } from '../ts/rpc/client.js';
-
-const available = labAvailable();
+import { labTests, pim, pimOk } from './helpers/lab.js';
 
 /** Dead peer detection (12 s) plus slack. */
 const DEAD_WITHIN_MS = 20_000;
@@ -37,33 +36,9 @@ const CONVERGE_WITHIN_MS = 45_000;
 type Json = Record<string, unknown>;
 type Trust = 'tofu' | 'allow_list';
 
-function labTest(title: string, body: (t: ExecutionContext, lab: Lab) => Promise<void>, prefix = 'mesh'): void {
-  // Serial: the times measured here should not compete for the CPU.
-  test.serial(title, async (t) => {
-    if (!available.ok) {
-      t.log(`skipped: ${available.reason}`);
-      t.pass();
-      return;
-    }
-    t.timeout(180_000);
-    const lab = Lab.create(prefix);
-    t.teardown(() => lab.cleanup());
-    await body(t, lab);
-  });
-}
+const labTest = labTests({ prefix: 'mesh', serial: true, timeoutMs: 180_000 });
 
 // ── Helpers ─────────────────────────────────────────────────────────────────
-
-/** The CLI (`node dist/ts/cli.js … -c <config>`), run on the host: the socket is a file. */
-function pim(m: MeshNode, ...args: string[]): Promise<RunResult> {
-  return run(process.execPath, [CLI_JS, ...args, '-c', m.configPath], { allowFailure: true, timeoutMs: 30_000 });
-}
-
-async function pimOk(t: ExecutionContext, m: MeshNode, ...args: string[]): Promise<string> {
-  const r = await pim(m, ...args);
-  t.is(r.code, 0, `pim ${args.join(' ')} on ${m.label} exits 0; stderr: ${r.stderr}`);
-  return r.stdout;
-}
 
 const status = (m: MeshNode): Promise<Json> => rpcCall(m, 'status') as Promise<Json>;
 const peersList = (m: MeshNode): Promise<Json[]> => rpcCall(m, 'peers.list') as Promise<Json[]>;

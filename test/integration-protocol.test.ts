@@ -7,34 +7,17 @@
 // full-size run is:
 //   PIM_SOAK_DATAGRAMS=100000 npx ava dist/test/integration-protocol.test.js
 
-import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import { startCapture } from '../ts/lab/capture.js';
-import { prepareNode, rpcCall, startDaemon, waitForPeerState, waitUntil, writeConfig, type MeshNode } from '../ts/lab/mesh.js';
-import { Lab, labAvailable, type LabProcess, type Link, type Node } from '../ts/lab/netns.js';
+import { rpcCall, startDaemon, waitForPeerState, waitUntil, type MeshNode } from '../ts/lab/mesh.js';
+import { Lab, type LabProcess, type Node } from '../ts/lab/netns.js';
+import { labTests, staticPair, type StaticPair } from './helpers/lab.js';
 
-const available = labAvailable();
 const SOAK_DATAGRAMS = Number(process.env.PIM_SOAK_DATAGRAMS ?? 20_000);
 
-function labTest(title: string, body: (t: ExecutionContext, lab: Lab) => Promise<void>): void {
-  test(title, async (t) => {
-    if (!available.ok) {
-      t.log(`skipped: ${available.reason}`);
-      t.pass();
-      return;
-    }
-    const lab = Lab.create('proto');
-    t.teardown(() => lab.cleanup());
-    await body(t, lab);
-  });
-}
+const labTest = labTests({ prefix: 'proto' });
 
-interface Pair {
-  a: MeshNode;
-  b: MeshNode;
-  na: Node;
-  nb: Node;
-  link: Link;
+interface Pair extends StaticPair {
   pb: LabProcess;
   /** B's mesh IPv4. */
   bMesh: string;
@@ -42,16 +25,12 @@ interface Pair {
 
 /** Two static peers A and B on 198.18.0.0/24, both daemons running and connected both ways. */
 async function connectedPair(lab: Lab): Promise<Pair> {
-  const [na, nb] = await Promise.all([lab.addNode('a'), lab.addNode('b')]);
-  const link = await lab.link(na, nb, { subnet: '198.18.0.0/24' });
-  const a = await prepareNode(lab, na, { label: 'alpha' });
-  const b = await prepareNode(lab, nb, { label: 'bravo' });
-  writeConfig(a, [{ address: `${link.addrB}:9100`, publicKey: b.publicKey, label: 'bravo' }], { label: 'alpha' });
-  writeConfig(b, [{ address: `${link.addrA}:9100`, publicKey: a.publicKey, label: 'alpha' }], { label: 'bravo' });
+  const pair = await staticPair(lab);
+  const { a, b } = pair;
   const [, pb] = await Promise.all([startDaemon(lab, a), startDaemon(lab, b)]);
   await waitForPeerState(a, b, 'active', 15_000);
   await waitForPeerState(b, a, 'active', 15_000);
-  return { a, b, na, nb, link, pb, bMesh: (await status(b)).mesh_ip };
+  return { ...pair, pb, bMesh: (await status(b)).mesh_ip };
 }
 
 interface Status {

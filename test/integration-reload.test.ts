@@ -5,27 +5,13 @@
 // remove`). C must connect within 15 s and the A→B ping must lose nothing: a
 // reload keeps established sessions. Root only (CI runs as root).
 
-import test, { type ExecutionContext } from 'ava';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import { CLI_JS, DAEMON_JS, prepareNode, rpcCall, startDaemon, waitForPeerState, waitUntil, writeConfig, type MeshNode } from '../ts/lab/mesh.js';
-import { Lab, labAvailable, type LabProcess, type Link, type Node } from '../ts/lab/netns.js';
+import { DAEMON_JS, prepareNode, rpcCall, startDaemon, waitForPeerState, waitUntil, writeConfig, type MeshNode } from '../ts/lab/mesh.js';
+import { Lab, type LabProcess, type Link, type Node } from '../ts/lab/netns.js';
 import { RpcClient } from '../ts/rpc/client.js';
+import { labTests, pim } from './helpers/lab.js';
 
-const available = labAvailable();
-
-function labTest(title: string, body: (t: ExecutionContext, lab: Lab) => Promise<void>): void {
-  test(title, async (t) => {
-    if (!available.ok) {
-      t.log(`skipped: ${available.reason}`);
-      t.pass();
-      return;
-    }
-    const lab = Lab.create('reload');
-    t.teardown(() => lab.cleanup());
-    await body(t, lab);
-  });
-}
+const labTest = labTests({ prefix: 'reload' });
 
 /** The daemon still answers on its control socket (a status call within 3 s). */
 async function answers(m: MeshNode): Promise<boolean> {
@@ -97,15 +83,6 @@ async function pingResult(ping: LabProcess): Promise<{ sent: number; received: n
   const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
   if (!m) throw new Error(`no ping summary in:\n${out}`);
   return { sent: Number(m[1]), received: Number(m[2]), summary: out.split('\n').find((l) => l.includes('transmitted')) ?? '' };
-}
-
-function pim(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI_JS, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((err as unknown as { code: number }).code) : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 const peersEntry = (m: MeshNode, address: string): string => `\n[[peers]]\naddress = "${address}"\npublic_key = "${m.publicKey}"\nlabel = "${m.label}"\n`;
@@ -183,7 +160,7 @@ labTest('pim peers add on A: C connects within 15 s, live; the A→B ping loses 
   await sleep(1000);
 
   const original = fs.readFileSync(m.a.configPath, 'utf8');
-  const add = await pim(['peers', 'add', `${m.ac.addrB}:9100`, '--public-key', m.c.publicKey, '--label', 'charlie', '-c', m.a.configPath]);
+  const add = await pim(m.a, 'peers', 'add', `${m.ac.addrB}:9100`, '--public-key', m.c.publicKey, '--label', 'charlie');
   t.is(add.code, 0, add.stderr);
   t.regex(add.stdout, new RegExp(m.c.nodeId));
   const addedAt = Date.now();
@@ -206,13 +183,13 @@ labTest('pim peers add on A: C connects within 15 s, live; the A→B ping loses 
 labTest('pim peers remove on A drops C live; A keeps answering and the A→B ping loses nothing', async (t, lab) => {
   const m = await mesh(lab, false);
   await startDaemon(lab, m.c);
-  const add = await pim(['peers', 'add', `${m.ac.addrB}:9100`, '--public-key', m.c.publicKey, '--label', 'charlie', '-c', m.a.configPath]);
+  const add = await pim(m.a, 'peers', 'add', `${m.ac.addrB}:9100`, '--public-key', m.c.publicKey, '--label', 'charlie');
   t.is(add.code, 0, add.stderr);
   await waitForPeerState(m.a, m.c, 'active', 15_000);
   const ping = await startPing(lab, m);
   await sleep(1000);
 
-  const remove = await pim(['peers', 'remove', 'charlie', '-c', m.a.configPath]);
+  const remove = await pim(m.a, 'peers', 'remove', 'charlie');
   t.is(remove.code, 0, `pim peers remove: ${remove.stderr}`);
   t.true(await answers(m.a), 'A still answers on its control socket');
   t.false(fs.readFileSync(m.a.configPath, 'utf8').includes(m.c.publicKey), 'C is gone from the file');

@@ -8,31 +8,18 @@
 // the responder and `timeout` on the initiator. A corrupt store is covered by
 // test/trust-store.test.ts. Root only (CI runs as root).
 
-import test, { type ExecutionContext } from 'ava';
-import { spawn } from 'node:child_process';
+import type { ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadIdentity } from '../ts/identity/identity.js';
 import { generatePrivateKey, publicKeyFromPrivate } from '../ts/identity/keys.js';
 import { nodeIdFromPublicKey } from '../ts/identity/node-id.js';
-import { CLI_JS, prepareNode, rpcCall, startDaemon, waitForPeerState, waitUntil, writeConfig, type MeshNode, type StaticPeer } from '../ts/lab/mesh.js';
-import { Lab, labAvailable, type LabProcess, type Node } from '../ts/lab/netns.js';
+import { prepareNode, rpcCall, startDaemon, waitForPeerState, waitUntil, writeConfig, type MeshNode, type StaticPeer } from '../ts/lab/mesh.js';
+import { Lab, type LabProcess, type Node } from '../ts/lab/netns.js';
 import { RpcClient } from '../ts/rpc/client.js';
+import { labTests, pim } from './helpers/lab.js';
 
-const available = labAvailable();
-
-function labTest(title: string, body: (t: ExecutionContext, lab: Lab) => Promise<void>): void {
-  test(title, async (t) => {
-    if (!available.ok) {
-      t.log(`skipped: ${available.reason}`);
-      t.pass();
-      return;
-    }
-    const lab = Lab.create('trust');
-    t.teardown(() => lab.cleanup());
-    await body(t, lab);
-  });
-}
+const labTest = labTests({ prefix: 'trust' });
 
 const A_IP = '198.18.0.1';
 const B_IP = '198.18.0.2';
@@ -74,30 +61,6 @@ const peerA = (a: MeshNode, publicKey = a.publicKey): StaticPeer => ({ address: 
 
 // ── the CLI ──────────────────────────────────────────────────────────────────
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function pim(m: MeshNode, args: string[]): Promise<CliRun> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PIM_')) env[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_JS, ...args, '-c', m.configPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The row of `pim peers` for this short id, once it shows `stateText` (e.g. `failed (timeout)`) as a whole column. */
@@ -105,7 +68,7 @@ function waitForPeersRow(m: MeshNode, shortId: string, stateText: string, timeou
   const row = new RegExp(`^${shortId}\\s.*\\s${escape(stateText)}(\\s|$)`, 'm');
   let last = '';
   return waitUntil(`\`pim peers\` on ${m.label} to show ${shortId} as ${stateText}`, timeoutMs, async () => {
-    const r = await pim(m, ['peers']);
+    const r = await pim(m, 'peers');
     last = r.stdout;
     if (r.code !== 0) throw new Error(`pim peers exited ${r.code}: ${r.stderr}`);
     return r.stdout.match(row)?.[0];
@@ -273,7 +236,7 @@ labTest('TOFU: a peer that dials in is trusted on first use, listed active (not 
   t.is(fs.statSync(path.join(a.dir, 'trust.json')).mode & 0o777, 0o600);
   await waitForLog(a, 'peer_pinned', (e) => e.event === 'peer_pinned' && e.peer_id === b.nodeId && e.endpoint === B_ADDR, 5_000);
 
-  const rows = await pim(a, ['peers']);
+  const rows = await pim(a, 'peers');
   t.is(rows.code, 0, rows.stderr);
   t.regex(rows.stdout, new RegExp(`^${shortOf(b)}\\s.*\\bactive\\b`, 'm'));
 });
@@ -314,7 +277,7 @@ labTest('TOFU: a new key at a pinned address is refused with `untrusted peer ID`
   t.not(oldListed?.state, 'active');
 
   // 3. The resolution path: forget the old identity on the rejecting side.
-  const forgot = await pim(a, ['peers', 'forget', shortOf(oldB)]);
+  const forgot = await pim(a, 'peers', 'forget', shortOf(oldB));
   t.is(forgot.code, 0, forgot.stderr);
   t.is(forgot.stderr, '');
   await waitForLog(a, 'peer_forgotten', (e) => e.event === 'peer_forgotten' && e.peer_id === oldB.nodeId, 5_000);
@@ -356,10 +319,10 @@ labTest('TOFU: forgetting an unknown id fails with exit 1 and changes nothing', 
   await waitForPeerState(a, b, 'active', PAIR_MS);
   await waitForStoreRecord(a, b.nodeId);
   const unknown = nodeIdFromPublicKey(publicKeyFromPrivate(generatePrivateKey())).slice(0, 8);
-  const r = await pim(a, ['peers', 'forget', unknown]);
+  const r = await pim(a, 'peers', 'forget', unknown);
   t.is(r.code, 1, r.stdout);
   t.regex(r.stderr, /^pim: no peer has node_id /);
-  const tooShort = await pim(a, ['peers', 'forget', shortOf(b).slice(0, 5)]);
+  const tooShort = await pim(a, 'peers', 'forget', shortOf(b).slice(0, 5));
   t.is(tooShort.code, 2, tooShort.stderr);
   t.true(storeRecords(a).some((p) => p.node_id === b.nodeId), 'the pin is still there');
   await waitForPeerState(a, b, 'active', 2_000);
@@ -387,7 +350,7 @@ labTest('TOFU: the pin survives a restart of the pinning daemon; `pim peers pair
   await waitForPeersRow(a, shortOf(newB), 'failed (untrusted peer ID)', FAIL_MS);
 
   // Pairing the refused key is the other way to trust it: it displaces the pin at that address.
-  const paired = await pim(a, ['peers', 'pair', newB.nodeId]);
+  const paired = await pim(a, 'peers', 'pair', newB.nodeId);
   t.is(paired.code, 0, paired.stderr);
   t.regex(paired.stdout, new RegExp(`^pim: paired with ${newB.nodeId} `));
   await waitForPeerState(a, newB, 'active', PAIR_MS);
@@ -440,7 +403,7 @@ labTest('allow_list: `pim peers pair` trusts a refused peer (persisted as paired
   await expectPairFailed(t, a, await PeerEvents.open(t, a), { reason: 'untrusted peer ID', nodeId: b.nodeId, endpoint: B_ADDR });
   await waitForPeersRow(a, shortOf(b), 'failed (untrusted peer ID)', FAIL_MS);
 
-  const paired = await pim(a, ['peers', 'pair', shortOf(b)]);
+  const paired = await pim(a, 'peers', 'pair', shortOf(b));
   t.is(paired.code, 0, paired.stderr);
   t.regex(paired.stdout, new RegExp(`^pim: paired with ${b.nodeId} \\((active|connecting|failed)\\)\\n$`));
 

@@ -3,49 +3,18 @@
 // shows only UDP on port 9100 and never the payload, and SIGTERM leaves
 // nothing behind. Root only (CI runs as root).
 
-import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import { startCapture } from '../ts/lab/capture.js';
-import { prepareNode, rpcCall, startDaemon, waitForPeerState, writeConfig, type MeshNode } from '../ts/lab/mesh.js';
-import { Lab, labAvailable, type Node } from '../ts/lab/netns.js';
+import { prepareNode, rpcCall, startDaemon, waitForPeerState, writeConfig } from '../ts/lab/mesh.js';
 import { containsBytes, ETHERTYPE } from '../ts/lab/pcap.js';
+import { labTests, staticPair } from './helpers/lab.js';
 
-const available = labAvailable();
-
-function labTest(title: string, body: (t: ExecutionContext, lab: Lab) => Promise<void>): void {
-  test(title, async (t) => {
-    if (!available.ok) {
-      t.log(`skipped: ${available.reason}`);
-      t.pass();
-      return;
-    }
-    const lab = Lab.create('tun');
-    t.teardown(() => lab.cleanup());
-    await body(t, lab);
-  });
-}
-
-interface Pair {
-  a: MeshNode;
-  b: MeshNode;
-  nodes: [Node, Node];
-  ifA: string;
-}
-
-async function staticPair(lab: Lab): Promise<Pair> {
-  const [na, nb] = await Promise.all([lab.addNode('a'), lab.addNode('b')]);
-  const link = await lab.link(na, nb, { subnet: '198.18.0.0/24' });
-  const a = await prepareNode(lab, na, { label: 'alpha' });
-  const b = await prepareNode(lab, nb, { label: 'bravo' });
-  writeConfig(a, [{ address: `${link.addrB}:9100`, publicKey: b.publicKey, label: 'bravo' }], { label: 'alpha' });
-  writeConfig(b, [{ address: `${link.addrA}:9100`, publicKey: a.publicKey, label: 'alpha' }], { label: 'bravo' });
-  return { a, b, nodes: [na, nb], ifA: link.ifA };
-}
+const labTest = labTests({ prefix: 'tun' });
 
 const PATTERN = 'a5c3e1f00d15ea5e5eedfacec0ffee42';
 
 labTest('pings cross the tunnel, the wire shows only UDP 9100 and never the payload', async (t, lab) => {
-  const { a, b, nodes, ifA } = await staticPair(lab);
+  const { a, b, na, link } = await staticPair(lab);
   await Promise.all([startDaemon(lab, a), startDaemon(lab, b)]);
   const row = await waitForPeerState(a, b, 'active');
   t.is(row.label, 'bravo');
@@ -53,8 +22,8 @@ labTest('pings cross the tunnel, the wire shows only UDP 9100 and never the payl
   await waitForPeerState(b, a, 'active');
 
   const status = (await rpcCall(b, 'status')) as { mesh_ip: string };
-  const capture = await startCapture(lab, nodes[0], ifA);
-  const ping = await lab.exec(nodes[0], 'ping', ['-c', '20', '-i', '0.1', '-W', '2', '-p', PATTERN, status.mesh_ip]);
+  const capture = await startCapture(lab, na, link.ifA);
+  const ping = await lab.exec(na, 'ping', ['-c', '20', '-i', '0.1', '-W', '2', '-p', PATTERN, status.mesh_ip]);
   const frames = await capture.stop();
 
   t.regex(ping.stdout, /20 packets transmitted, 20 received, 0% packet loss/);
@@ -72,14 +41,14 @@ labTest('pings cross the tunnel, the wire shows only UDP 9100 and never the payl
 });
 
 labTest('SIGTERM removes the TUN device, the socket and the process', async (t, lab) => {
-  const { a, b, nodes } = await staticPair(lab);
+  const { a, b, na, nb } = await staticPair(lab);
   const [pa, pb] = await Promise.all([startDaemon(lab, a), startDaemon(lab, b)]);
   await waitForPeerState(a, b, 'active');
   pa.kill('SIGTERM');
   pb.kill('SIGTERM');
   const [ea, eb] = await Promise.all([pa.waitExit(10_000), pb.waitExit(10_000)]);
   t.deepEqual([ea.code, eb.code], [0, 0], 'both exit 0');
-  for (const [node, m] of [[nodes[0], a], [nodes[1], b]] as const) {
+  for (const [node, m] of [[na, a], [nb, b]] as const) {
     const link = await lab.exec(node, 'ip', ['link', 'show', 'pim0'], { allowFailure: true });
     t.not(link.code, 0, `no pim0 left in ${node.name}`);
     t.false(fs.existsSync(m.socketPath), `no control socket left for ${m.label}`);

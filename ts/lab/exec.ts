@@ -10,6 +10,8 @@ export interface RunOptions {
   allowFailure?: boolean;
   /** Kill the command (SIGKILL) and reject once it has run this long. */
   timeoutMs?: number;
+  /** The environment instead of this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunResult {
@@ -26,7 +28,7 @@ export function commandLine(cmd: string, args: readonly string[]): string {
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const line = commandLine(cmd, args);
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

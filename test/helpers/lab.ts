@@ -1,0 +1,70 @@
+// What the integration tests share: a test that runs in a fresh network lab
+// (and passes, saying why, where the lab cannot run), and the pim CLI run
+// against a lab node's config, and the two-node static pair most tests start from.
+
+import test, { type ExecutionContext } from 'ava';
+import { run, type RunResult } from '../../ts/lab/exec.js';
+import { CLI_JS, prepareNode, writeConfig, type MeshNode } from '../../ts/lab/mesh.js';
+import { Lab, labAvailable, type Link, type Node } from '../../ts/lab/netns.js';
+
+const available = labAvailable();
+
+export interface LabTestOptions {
+  /** Namespace prefix, so a lab left behind names the tests that made it. */
+  prefix: string;
+  /** One at a time: for tests whose measured times should not compete for the CPU. */
+  serial?: boolean;
+  timeoutMs?: number;
+}
+
+export type LabBody = (t: ExecutionContext, lab: Lab) => Promise<void>;
+
+/** A `test` whose body gets its own lab, cleaned up however the test ends; `prefix` overrides the namespace prefix for one test. */
+export function labTests(opts: LabTestOptions): (title: string, body: LabBody, prefix?: string) => void {
+  return (title, body, prefix = opts.prefix) => {
+    (opts.serial ? test.serial : test)(title, async (t) => {
+      if (!available.ok) {
+        t.log(`skipped: ${available.reason}`);
+        t.pass();
+        return;
+      }
+      if (opts.timeoutMs !== undefined) t.timeout(opts.timeoutMs);
+      const lab = Lab.create(prefix);
+      t.teardown(() => lab.cleanup());
+      await body(t, lab);
+    });
+  };
+}
+
+/** The CLI (`node dist/ts/cli.js … -c <config>`), run on the host (the socket is a file), with no PIM_* variable of ours leaking in. */
+export function pim(m: MeshNode, ...args: string[]): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PIM_')) env[k] = v;
+  return run(process.execPath, [CLI_JS, ...args, '-c', m.configPath], { allowFailure: true, timeoutMs: 30_000, env });
+}
+
+/** `pim …` that must exit 0; its stdout. */
+export async function pimOk(t: ExecutionContext, m: MeshNode, ...args: string[]): Promise<string> {
+  const r = await pim(m, ...args);
+  t.is(r.code, 0, `pim ${args.join(' ')} on ${m.label} exits 0; stderr: ${r.stderr}`);
+  return r.stdout;
+}
+
+export interface StaticPair {
+  a: MeshNode;
+  b: MeshNode;
+  na: Node;
+  nb: Node;
+  link: Link;
+}
+
+/** Nodes A ('alpha') and B ('bravo') on 198.18.0.0/24, each with the other as a static peer on UDP 9100; no daemon started yet. */
+export async function staticPair(lab: Lab): Promise<StaticPair> {
+  const [na, nb] = await Promise.all([lab.addNode('a'), lab.addNode('b')]);
+  const link = await lab.link(na, nb, { subnet: '198.18.0.0/24' });
+  const a = await prepareNode(lab, na, { label: 'alpha' });
+  const b = await prepareNode(lab, nb, { label: 'bravo' });
+  writeConfig(a, [{ address: `${link.addrB}:9100`, publicKey: b.publicKey, label: 'bravo' }], { label: 'alpha' });
+  writeConfig(b, [{ address: `${link.addrA}:9100`, publicKey: a.publicKey, label: 'alpha' }], { label: 'bravo' });
+  return { a, b, na, nb, link };
+}
