@@ -9,37 +9,22 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Daemon } from '../ts/daemon/daemon.js';
 import { identityFromPrivateKey } from '../ts/identity/identity.js';
 import { generatePrivateKey } from '../ts/identity/keys.js';
-import { FakeEngine } from '../ts/native/fake-engine.js';
+import { startTestDaemon, type TestDaemon } from './helpers/daemon.js';
 
 /** dist/test → dist/ts/cli.js */
 const CLI_JS = path.join(__dirname, '..', 'ts', 'cli.js');
 
 const LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (TRACE|DEBUG|INFO |WARN |ERROR|FATAL)( \[[0-9a-f]{8}\])? (.*)$/;
 
-interface Harness {
-  dir: string;
-  configPath: string;
-  socket: string;
-  fake: FakeEngine;
-  daemon: Daemon;
+interface Harness extends TestDaemon {
   peerKey: string;
 }
 
 async function startDaemon(t: ExecutionContext): Promise<Harness> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-cli-logs-'));
-  let daemon: Daemon | undefined;
-  t.teardown(async () => {
-    await daemon?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
   const peer = identityFromPrivateKey(generatePrivateKey());
-  const configPath = path.join(dir, 'pim.toml');
-  const socket = path.join(dir, 'pim.sock');
-  fs.writeFileSync(
-    configPath,
+  const config = (dir: string): string =>
     `[node]
 name = "logs-test"
 [security]
@@ -54,23 +39,20 @@ enabled = false
 [trust]
 store = ${JSON.stringify(path.join(dir, 'trust.json'))}
 [rpc]
-socket = ${JSON.stringify(socket)}
+socket = ${JSON.stringify(path.join(dir, 'pim.sock'))}
 [log]
 level = "debug"
 [[peers]]
 address = "192.0.2.7:9100"
 public_key = "${peer.publicKeyHex}"
 label = "alpha"
-`,
-  );
-  const fake = new FakeEngine();
-  daemon = await Daemon.start({
-    configPath,
-    pathEnv: { uid: 1000, env: {}, homedir: dir },
-    engine: fake,
-    logDestination: { write: () => undefined },
+`;
+  const d = await startTestDaemon(t, {
+    tmpPrefix: 'pim-cli-logs-',
+    writeConfig: (dir, configPath) => fs.writeFileSync(configPath, config(dir)),
+    clientName: 'cli-logs-test',
   });
-  return { dir, configPath, socket, fake, daemon, peerKey: peer.publicKeyHex };
+  return { ...d, peerKey: peer.publicKeyHex };
 }
 
 interface Cli {

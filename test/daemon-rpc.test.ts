@@ -8,8 +8,6 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import type { PathEnv } from '../ts/config/paths.js';
 import { Daemon } from '../ts/daemon/daemon.js';
 import { PimError } from '../ts/errors.js';
 import { identityFromPrivateKey, type Identity } from '../ts/identity/identity.js';
@@ -20,6 +18,7 @@ import { parseCidr } from '../ts/net/ipv4.js';
 import { RpcCallError, RpcClient } from '../ts/rpc/client.js';
 import { buildMethods } from '../ts/rpc/methods/index.js';
 import { VERSION } from '../ts/version.js';
+import { eventually, startTestDaemon, type TestDaemon } from './helpers/daemon.js';
 import { checkPeerSummary, HEX, isCount, isIso, isString } from './helpers/rpc-shapes.js';
 
 type Json = Record<string, any>;
@@ -82,76 +81,25 @@ ${peers}`;
 
 const newIdentity = (): Identity => identityFromPrivateKey(generatePrivateKey());
 
-interface Harness {
-  dir: string;
-  configPath: string;
-  socket: string;
-  pathEnv: PathEnv;
-  fake: FakeEngine;
-  daemon: Daemon;
+interface Harness extends TestDaemon {
   logs: Json[];
-  stoppedWith: number[];
   alpha: PeerEntry;
   beta: PeerEntry;
-  client(): Promise<RpcClient>;
   writeConfig(o: Partial<ConfigOptions>): void;
 }
 
 async function startDaemon(t: ExecutionContext): Promise<Harness> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-daemon-rpc-'));
-  const clients: RpcClient[] = [];
-  let daemon: Daemon | undefined;
-  t.teardown(async () => {
-    for (const c of clients) await c.close();
-    await daemon?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
   const alpha: PeerEntry = { id: newIdentity(), address: '192.0.2.7:9100', label: 'alpha' };
   const beta: PeerEntry = { id: newIdentity(), address: '192.0.2.8:9100', label: 'beta' };
-  const configPath = path.join(dir, 'pim.toml');
-  const writeConfig = (o: Partial<ConfigOptions>): void => fs.writeFileSync(configPath, configText(dir, { peers: [alpha, beta], ...o }));
-  writeConfig({});
+  const write = (dir: string, configPath: string, o: Partial<ConfigOptions>): void => fs.writeFileSync(configPath, configText(dir, { peers: [alpha, beta], ...o }));
   const logs: Json[] = [];
-  const stoppedWith: number[] = [];
-  const fake = new FakeEngine();
-  const pathEnv: PathEnv = { uid: 1000, env: { XDG_DATA_HOME: path.join(dir, 'data'), XDG_RUNTIME_DIR: path.join(dir, 'run') }, homedir: dir };
-  daemon = await Daemon.start({
-    configPath,
-    pathEnv,
-    engine: fake,
-    logDestination: { write: (s: string) => void logs.push(JSON.parse(s) as Json) },
-    onStopped: (code) => void stoppedWith.push(code),
+  const d = await startTestDaemon(t, {
+    tmpPrefix: 'pim-daemon-rpc-',
+    writeConfig: (dir, configPath) => write(dir, configPath, {}),
+    clientName: 'daemon-rpc-test',
+    onLog: (line) => void logs.push(line),
   });
-  const socket = path.join(dir, 'pim.sock');
-  return {
-    dir,
-    configPath,
-    socket,
-    pathEnv,
-    fake,
-    daemon,
-    logs,
-    stoppedWith,
-    alpha,
-    beta,
-    writeConfig,
-    async client() {
-      const c = await RpcClient.connect(socket, { client: 'daemon-rpc-test', timeoutMs: 5000 });
-      clients.push(c);
-      return c;
-    },
-  };
-}
-
-async function eventually(t: ExecutionContext, what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      t.fail(`timed out waiting for ${what}`);
-      return;
-    }
-    await delay(20);
-  }
+  return { ...d, logs, alpha, beta, writeConfig: (o) => write(d.dir, d.configPath, o) };
 }
 
 /** One request over a raw socket, for what RpcClient never sends. */

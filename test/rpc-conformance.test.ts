@@ -8,19 +8,16 @@
 import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { PathEnv } from '../ts/config/paths.js';
 import { parse as parseToml } from '../ts/config/toml.js';
-import { Daemon } from '../ts/daemon/daemon.js';
 import { identityFromPrivateKey, type Identity } from '../ts/identity/identity.js';
 import { generatePrivateKey } from '../ts/identity/keys.js';
 import { meshIpTextFor } from '../ts/identity/mesh-ip.js';
-import { FakeEngine } from '../ts/native/fake-engine.js';
 import { parseCidr } from '../ts/net/ipv4.js';
 import type { OsNetwork } from '../ts/routing/os-network.js';
-import { RpcCallError, RpcClient } from '../ts/rpc/client.js';
+import { RpcCallError } from '../ts/rpc/client.js';
+import { eventually, startTestDaemon, type TestDaemon } from './helpers/daemon.js';
 import { checkPeerSummary, isBool, isCount, isIso, isNumber, isString } from './helpers/rpc-shapes.js';
 
 type Json = Record<string, any>;
@@ -149,82 +146,31 @@ class FakeNetwork implements OsNetwork {
   }
 }
 
-interface Harness {
+interface Harness extends TestDaemon {
   network: FakeNetwork;
-  dir: string;
-  configPath: string;
-  socket: string;
-  pathEnv: PathEnv;
-  fake: FakeEngine;
-  daemon: Daemon;
   alpha: PeerEntry;
   beta: PeerEntry;
   original: string;
   alphaBlock: string;
   betaBlock: string;
-  stoppedWith: number[];
-  client(): Promise<RpcClient>;
 }
 
 async function startDaemon(t: ExecutionContext): Promise<Harness> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-conformance-'));
-  const clients: RpcClient[] = [];
-  let daemon: Daemon | undefined;
-  t.teardown(async () => {
-    for (const c of clients) await c.close();
-    await daemon?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
   const alpha: PeerEntry = { id: newIdentity(), address: '192.0.2.7:9100', label: 'alpha' };
   const beta: PeerEntry = { id: newIdentity(), address: '192.0.2.8:9100', label: 'beta' };
-  const configPath = path.join(dir, 'pim.toml');
-  const { text, alphaBlock, betaBlock } = fullText(dir, alpha, beta);
-  fs.writeFileSync(configPath, text, { mode: 0o600 });
-  const fake = new FakeEngine();
   const network = new FakeNetwork();
-  const stoppedWith: number[] = [];
-  const pathEnv: PathEnv = { uid: 1000, env: { XDG_DATA_HOME: path.join(dir, 'data'), XDG_RUNTIME_DIR: path.join(dir, 'run') }, homedir: dir };
-  daemon = await Daemon.start({
-    configPath,
-    pathEnv,
-    engine: fake,
-    network,
-    logDestination: { write: () => undefined },
-    onStopped: (code) => void stoppedWith.push(code),
-  });
-  const socket = path.join(dir, 'pim.sock');
-  return {
-    network,
-    dir,
-    configPath,
-    socket,
-    pathEnv,
-    fake,
-    daemon,
-    alpha,
-    beta,
-    original: text,
-    alphaBlock,
-    betaBlock,
-    stoppedWith,
-    async client() {
-      const c = await RpcClient.connect(socket, { client: 'rpc-conformance-test', timeoutMs: 8000 });
-      clients.push(c);
-      return c;
+  let written = { text: '', alphaBlock: '', betaBlock: '' };
+  const d = await startTestDaemon(t, {
+    tmpPrefix: 'pim-conformance-',
+    writeConfig: (dir, configPath) => {
+      written = fullText(dir, alpha, beta);
+      fs.writeFileSync(configPath, written.text, { mode: 0o600 });
     },
-  };
-}
-
-async function eventually(t: ExecutionContext, what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      t.fail(`timed out waiting for ${what}`);
-      return false;
-    }
-    await delay(20);
-  }
-  return true;
+    clientName: 'rpc-conformance-test',
+    clientTimeoutMs: 8000,
+    network,
+  });
+  return { ...d, network, alpha, beta, original: written.text, alphaBlock: written.alphaBlock, betaBlock: written.betaBlock };
 }
 
 /** A raw connection that records every line in arrival order (answers and notifications alike). */

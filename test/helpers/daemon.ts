@@ -1,0 +1,93 @@
+// The real Daemon in this process, with the FakeEngine standing in for the
+// data plane, in a temp dir removed when the test ends: what the tests of the
+// control socket start from.
+
+import type { ExecutionContext } from 'ava';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { PathEnv } from '../../ts/config/paths.js';
+import { Daemon } from '../../ts/daemon/daemon.js';
+import { FakeEngine } from '../../ts/native/fake-engine.js';
+import type { OsNetwork } from '../../ts/routing/os-network.js';
+import { RpcClient } from '../../ts/rpc/client.js';
+
+export interface TestDaemonOptions {
+  /** The temp dir's name prefix. */
+  tmpPrefix: string;
+  /** Writes the config file before the daemon starts; its `rpc.socket` must be `<dir>/pim.sock`. */
+  writeConfig(dir: string, configPath: string): void;
+  /** The name clients give in rpc.hello. */
+  clientName: string;
+  clientTimeoutMs?: number;
+  network?: OsNetwork;
+  /** Each JSON log line; dropped when absent. */
+  onLog?: (line: Record<string, unknown>) => void;
+}
+
+export interface TestDaemon {
+  dir: string;
+  configPath: string;
+  socket: string;
+  pathEnv: PathEnv;
+  fake: FakeEngine;
+  daemon: Daemon;
+  /** The exit codes onStopped reported. */
+  stoppedWith: number[];
+  /** A connected client, closed when the test ends. */
+  client(): Promise<RpcClient>;
+}
+
+export async function startTestDaemon(t: ExecutionContext, opts: TestDaemonOptions): Promise<TestDaemon> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), opts.tmpPrefix));
+  const clients: RpcClient[] = [];
+  let daemon: Daemon | undefined;
+  t.teardown(async () => {
+    for (const c of clients) await c.close();
+    await daemon?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const configPath = path.join(dir, 'pim.toml');
+  opts.writeConfig(dir, configPath);
+  const fake = new FakeEngine();
+  const stoppedWith: number[] = [];
+  const pathEnv: PathEnv = { uid: 1000, env: { XDG_DATA_HOME: path.join(dir, 'data'), XDG_RUNTIME_DIR: path.join(dir, 'run') }, homedir: dir };
+  const onLog = opts.onLog;
+  daemon = await Daemon.start({
+    configPath,
+    pathEnv,
+    engine: fake,
+    network: opts.network,
+    logDestination: { write: onLog ? (s: string) => onLog(JSON.parse(s) as Record<string, unknown>) : () => undefined },
+    onStopped: (code) => void stoppedWith.push(code),
+  });
+  const socket = path.join(dir, 'pim.sock');
+  return {
+    dir,
+    configPath,
+    socket,
+    pathEnv,
+    fake,
+    daemon,
+    stoppedWith,
+    async client() {
+      const c = await RpcClient.connect(socket, { client: opts.clientName, timeoutMs: opts.clientTimeoutMs ?? 5000 });
+      clients.push(c);
+      return c;
+    },
+  };
+}
+
+/** Polls `check` every 20 ms; fails the test (and answers false) if it is not true within `timeoutMs`. */
+export async function eventually(t: ExecutionContext, what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      t.fail(`timed out waiting for ${what}`);
+      return false;
+    }
+    await delay(20);
+  }
+  return true;
+}
