@@ -3,8 +3,10 @@
 // every metric with a cell for every system, a JSON median for every
 // system × metric that applies, a valid PNG — and leave no namespace behind.
 // No speed threshold: this checks the harness, not the data plane.
-// Root only (CI runs as root); wireguard-go and nebula may be absent where
-// apt-get cannot install them, which is logged, not failed.
+// Root only (CI runs as root); the comparators may be absent where apt-get
+// cannot install them or go/cargo cannot build them, which is logged, not
+// failed. Built comparators come from the cache outside the checkout
+// (build.ts), so only a machine's first run pays for building them.
 
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -94,15 +96,19 @@ test('bench harness: one short run per system gives a complete md, json and png 
     missing: Array<{ system: SystemId; reason: string }>;
     runs: Array<{ system: SystemId; errors: string[] }>;
     summary: Record<string, Record<string, unknown>>;
+    offloads: Record<string, Record<string, string>>;
   };
   for (const system of ['raw', 'pim'] as const) t.true(result.systems.includes(system), `${system} was measured`);
-  for (const system of ['wireguard-go', 'nebula'] as const) {
+  for (const system of ['wireguard-go-current', 'wireguard-go', 'boringtun', 'nebula'] as const) {
     if (result.systems.includes(system)) continue;
     const why = result.missing.find((m) => m.system === system)?.reason ?? 'not listed as missing';
-    if (why.startsWith('not installed')) t.log(`${system} missing on this machine: ${why}`);
+    if (why.startsWith('not installed') || why.startsWith('not built')) t.log(`${system} missing on this machine: ${why}`);
     else t.fail(`${system} was not measured: ${why}`);
   }
   t.is(result.runs.length, result.systems.length, 'one run per system');
+  for (const system of result.systems.filter((s) => s !== 'raw')) {
+    t.regex(result.offloads[system]?.['tcp-segmentation-offload'] ?? '', /^(on|off)$/, `the report says whether ${system}'s tunnel had TSO`);
+  }
   t.deepEqual(result.runs.flatMap((r) => r.errors.map((e) => `${r.system}: ${e}`)), [], 'no workload failed');
   for (const system of result.systems) {
     for (const metric of METRICS) {

@@ -4,7 +4,9 @@
 import test from 'ava';
 import { parseArgs } from '../ts/bench/args.js';
 import { parseIperfJson, parsePingRtts, parseTcp, parseUdp } from '../ts/bench/iperf.js';
+import { cacheDir } from '../ts/bench/build.js';
 import { cpuModel } from '../ts/bench/machine.js';
+import { parseEthtoolFeatures } from '../ts/bench/offloads.js';
 import { METRICS } from '../ts/bench/metrics.js';
 import { cpuDelta, parseStat, parseStatusKiB } from '../ts/bench/proc.js';
 import { searchUdpRate, type Probe } from '../ts/bench/search.js';
@@ -48,15 +50,15 @@ test('ratios come from the medians, for the pairs where both systems have one', 
     rec(1, 'raw', { tcp1_ab_mbps: 8000 }),
     rec(1, 'pim', { tcp1_ab_mbps: 2000, cpu_s_per_gbit: 3 }),
     rec(2, 'pim', { tcp1_ab_mbps: 4000, cpu_s_per_gbit: 1 }),
-    rec(1, 'wireguard-go', { tcp1_ab_mbps: 1000, cpu_s_per_gbit: 4 }),
+    rec(1, 'wireguard-go-current', { tcp1_ab_mbps: 1000, cpu_s_per_gbit: 4 }),
   ];
-  const r = ratios(summarizeRuns(['raw', 'pim', 'wireguard-go'], runs));
+  const r = ratios(summarizeRuns(['raw', 'pim', 'wireguard-go-current'], runs));
   const find = (metric: string, a: string, b: string): number | undefined =>
     r.find((x) => x.metric === metric && x.numerator === a && x.denominator === b)?.ratio;
-  t.is(find('tcp1_ab_mbps', 'pim', 'wireguard-go'), 3);
+  t.is(find('tcp1_ab_mbps', 'pim', 'wireguard-go-current'), 3);
   t.is(find('tcp1_ab_mbps', 'pim', 'raw'), 3000 / 8000);
-  t.is(find('tcp1_ab_mbps', 'wireguard-go', 'raw'), 1000 / 8000);
-  t.is(find('cpu_s_per_gbit', 'pim', 'wireguard-go'), 0.5);
+  t.is(find('tcp1_ab_mbps', 'wireguard-go-current', 'raw'), 1000 / 8000);
+  t.is(find('cpu_s_per_gbit', 'pim', 'wireguard-go-current'), 0.5);
   t.is(find('cpu_s_per_gbit', 'pim', 'raw'), undefined, 'n/a for the raw veth');
   t.is(find('tcp1_ab_mbps', 'pim', 'nebula'), undefined, 'nebula not measured');
 });
@@ -156,14 +158,39 @@ test('/proc parsing: stat fields after a command name with spaces and parenthese
 });
 
 test('command line: defaults, flags over environment, --only in round-robin order', (t) => {
-  t.deepEqual(parseArgs([]), { runs: 3, seconds: 10, systems: ['raw', 'pim', 'wireguard-go', 'nebula'], out: undefined, help: false });
+  t.deepEqual(parseArgs([]), { runs: 5, seconds: 10, systems: ['raw', 'pim', 'wireguard-go-current', 'wireguard-go', 'boringtun', 'nebula'], out: undefined, help: false });
   const o = parseArgs(['--runs', '1', '--seconds=3', '--only', 'pim,raw', '--out', '/tmp/x'], { BENCH_RUNS: '5', BENCH_SECONDS: '7' });
   t.deepEqual(o, { runs: 1, seconds: 3, systems: ['raw', 'pim'], out: '/tmp/x', help: false });
   t.is(parseArgs([], { RUNS: '4' }).runs, 4);
   t.deepEqual(parseArgs(['--only', 'nebula,wg']).systems, ['wireguard-go', 'nebula']);
+  t.deepEqual(parseArgs(['--only', 'bt,wgc,pim']).systems, ['pim', 'wireguard-go-current', 'boringtun']);
   t.throws(() => parseArgs(['--runs', '0']), { message: /--runs must be a whole number/ });
   t.throws(() => parseArgs(['--seconds', '1.5']), { message: /--seconds/ });
   t.throws(() => parseArgs(['--only', 'tailscale']), { message: /unknown system "tailscale"/ });
   t.throws(() => parseArgs(['--fast']), { message: /unknown argument/ });
   t.throws(() => parseArgs(['--out']), { message: /needs a value/ });
+});
+
+test('ethtool -k: on/off per feature, notes like [fixed] dropped', (t) => {
+  const text = [
+    'Features for pim0:',
+    'rx-checksumming: off [fixed]',
+    'tx-checksumming: on',
+    '\ttx-checksum-ipv4: off [fixed]',
+    'tcp-segmentation-offload: on',
+    '\ttx-tcp-segmentation: on',
+    'generic-receive-offload: on [requested off]',
+  ].join('\n');
+  t.deepEqual(parseEthtoolFeatures(text), {
+    'rx-checksumming': 'off',
+    'tx-checksumming': 'on',
+    'tcp-segmentation-offload': 'on',
+    'generic-receive-offload': 'on',
+  });
+});
+
+test('the comparators build cache lives outside the checkout: PIM_BENCH_CACHE, else XDG_CACHE_HOME, else ~/.cache', (t) => {
+  t.is(cacheDir({ PIM_BENCH_CACHE: '/var/cache/x' }), '/var/cache/x');
+  t.is(cacheDir({ XDG_CACHE_HOME: '/c' }), '/c/pim-bench');
+  t.regex(cacheDir({}), /\/\.cache\/pim-bench$/);
 });

@@ -13,15 +13,18 @@ export interface BenchOptions {
   help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--runs N] [--seconds S] [--only raw,pim,wg,nebula] [--out DIR]
+export const USAGE = `usage: npm run bench -- [--runs N] [--seconds S] [--only raw,pim,wgc,wg,bt,nebula] [--out DIR]
 
-  --runs N      rounds over all systems (default 3; env BENCH_RUNS or RUNS)
+  --runs N      rounds over all systems (default 5; env BENCH_RUNS or RUNS)
   --seconds S   seconds per workload, whole (default 10; env BENCH_SECONDS)
-  --only LIST   systems to measure: raw, pim, wireguard-go (wg), nebula (default all; env BENCH_ONLY)
+  --only LIST   systems to measure: raw, pim, wireguard-go-current (wgc), wireguard-go
+                (wg, Debian's), boringtun (bt), nebula (default all; env BENCH_ONLY)
   --out DIR     where <date>.md, .json and .png go (default bench/results; env BENCH_OUT)
 
-Root only: it creates network namespaces. Installs iperf3, wireguard-tools,
-wireguard-go and nebula with apt-get when they are missing.`;
+Root only: it creates network namespaces. Installs iperf3, ethtool,
+wireguard-tools, wireguard-go and nebula with apt-get when they are missing;
+builds current wireguard-go (go install) and boringtun-cli (cargo install) at
+pinned versions once into PIM_BENCH_CACHE (default ~/.cache/pim-bench).`;
 
 function integer(name: string, text: string, min: number, max: number): number {
   const n = Number(text);
@@ -66,7 +69,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
     values[m[1]] = value;
   }
   return {
-    runs: values.runs === undefined ? 3 : integer('--runs', values.runs, 1, 100),
+    runs: values.runs === undefined ? 5 : integer('--runs', values.runs, 1, 100),
     seconds: values.seconds === undefined ? 10 : integer('--seconds', values.seconds, 1, 600),
     systems: values.only === undefined ? [...SYSTEM_IDS] : parseSystems(values.only),
     out: values.out === undefined || values.out === '' ? undefined : values.out,

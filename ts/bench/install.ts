@@ -1,7 +1,9 @@
 // The programs the benchmark drives, installed with apt-get when missing. The
 // harness says what it installs. Without iperf3 or ping nothing can be
-// measured; without wireguard-go or nebula those systems are left out of the
-// run and the report names them as missing.
+// measured; without wg, wireguard-go or nebula those systems are left out of
+// the run and the report names them as missing; without ethtool the report
+// cannot say which offloads each tunnel had. (Current wireguard-go and
+// boringtun are built from source: build.ts.)
 
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -11,17 +13,22 @@ import type { SystemId } from './metrics.js';
 interface Tool {
   command: string;
   pkg: string;
-  /** The system that needs it; undefined = every system (the workloads). */
-  system?: SystemId;
+  /** The systems that need it; undefined = every system (the workloads). */
+  systems?: readonly SystemId[];
+  /** Only for the report: never a reason to leave anything out. */
+  optional?: true;
 }
+
+const WIREGUARD: readonly SystemId[] = ['wireguard-go', 'wireguard-go-current', 'boringtun'];
 
 export const TOOLS: readonly Tool[] = [
   { command: 'iperf3', pkg: 'iperf3' },
   { command: 'ping', pkg: 'iputils-ping' },
-  { command: 'wg', pkg: 'wireguard-tools', system: 'wireguard-go' },
-  { command: 'wireguard-go', pkg: 'wireguard-go', system: 'wireguard-go' },
-  { command: 'nebula', pkg: 'nebula', system: 'nebula' },
-  { command: 'nebula-cert', pkg: 'nebula', system: 'nebula' },
+  { command: 'ethtool', pkg: 'ethtool', optional: true },
+  { command: 'wg', pkg: 'wireguard-tools', systems: WIREGUARD },
+  { command: 'wireguard-go', pkg: 'wireguard-go', systems: ['wireguard-go'] },
+  { command: 'nebula', pkg: 'nebula', systems: ['nebula'] },
+  { command: 'nebula-cert', pkg: 'nebula', systems: ['nebula'] },
 ];
 
 /** The apt packages every part of the benchmark may need (for CI's install step). */
@@ -50,7 +57,7 @@ export interface ToolCheck {
 }
 
 function needed(systems: readonly SystemId[]): Tool[] {
-  return TOOLS.filter((t) => t.system === undefined || systems.includes(t.system));
+  return TOOLS.filter((t) => t.systems === undefined || t.systems.some((s) => systems.includes(s)));
 }
 
 function aptGet(args: string[], log: (line: string) => void): Promise<boolean> {
@@ -86,13 +93,13 @@ export async function ensureTools(systems: readonly SystemId[], log: (line: stri
     }
   }
   const stillLacking = needed(systems).filter((t) => !onPath(t.command));
-  const fatal = stillLacking.filter((t) => t.system === undefined);
+  const fatal = stillLacking.filter((t) => t.systems === undefined && !t.optional);
   if (fatal.length > 0) {
     throw new Error(`cannot benchmark without ${fatal.map((t) => `${t.command} (apt-get install ${t.pkg})`).join(', ')}`);
   }
   const missing: ToolCheck['missing'] = [];
   for (const system of systems) {
-    const absent = stillLacking.filter((t) => t.system === system);
+    const absent = stillLacking.filter((t) => t.systems?.includes(system));
     if (absent.length > 0) {
       missing.push({ system, reason: `not installed: ${absent.map((t) => `${t.command} (package ${t.pkg})`).join(', ')}` });
     }

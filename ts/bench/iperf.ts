@@ -5,7 +5,7 @@
 
 import type { Node } from '../lab/netns.js';
 import type { Probe } from './search.js';
-import type { Topology } from './topology.js';
+import type { IperfServer, Topology } from './topology.js';
 
 export const UDP_PAYLOAD = 1372;
 /**
@@ -96,7 +96,7 @@ async function runIn(topo: Topology, node: Node, cmd: string, args: string[], ti
  * more, since a client killed mid-test can leave the server busy; a second
  * failure is the system's.
  */
-async function client(topo: Topology, args: string[], seconds: number): Promise<Json> {
+async function client(topo: Topology, args: string[], seconds: number, server: IperfServer = topo.iperf): Promise<Json> {
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -104,16 +104,17 @@ async function client(topo: Topology, args: string[], seconds: number): Promise<
       return parseIperfJson(r.output);
     } catch (err) {
       lastError = err as Error;
-      await topo.iperf.restart();
+      await server.restart();
     }
   }
   throw lastError as Error;
 }
 
-export async function tcp(topo: Topology, target: string, opts: TcpOptions): Promise<TcpResult> {
+/** A TCP test from A to `target`, served by B's iperf3 unless another `server` is named. */
+export async function tcp(topo: Topology, target: string, opts: TcpOptions, server?: IperfServer): Promise<TcpResult> {
   const args = ['-c', target, '-t', String(opts.seconds), '-P', String(opts.streams)];
   if (opts.reverse) args.push('-R');
-  return parseTcp(await client(topo, args, opts.seconds));
+  return parseTcp(await client(topo, args, opts.seconds, server));
 }
 
 export async function udp(topo: Topology, target: string, rateBps: number, seconds: number): Promise<Probe> {

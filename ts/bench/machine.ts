@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
+import type { Built } from './build.js';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -26,7 +27,7 @@ export function cpuModel(cpuinfo: string): string {
   return cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? cpuinfo.match(/^(?:Hardware|Processor|cpu model)\s*:\s*(.+)$/m)?.[1]?.trim() ?? 'unknown';
 }
 
-export function describeMachine(repoRoot: string): MachineInfo {
+export function describeMachine(repoRoot: string, built: readonly Built[]): MachineInfo {
   let cpuinfo = '';
   try {
     cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
@@ -41,8 +42,9 @@ export function describeMachine(repoRoot: string): MachineInfo {
       node: process.version,
       rustc: firstLine('rustc', ['--version']),
       iperf3: firstLine('iperf3', ['--version']),
-      'wireguard-go': firstLine('wireguard-go', ['--version']),
+      'wireguard-go (Debian)': firstLine('wireguard-go', ['--version']),
       nebula: firstLine('nebula', ['-version'], /version/i),
+      ...Object.fromEntries(built.map((b) => [b.system, b.binary ? `${b.version} (built from source)` : 'not built'])),
     },
     pimCommit: firstLine('git', ['-C', repoRoot, 'describe', '--always', '--dirty']),
   };

@@ -6,7 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PALETTE, renderBarCharts, type BarChart, type Range } from './chart.js';
 import type { MachineInfo } from './machine.js';
-import { METRICS, SYSTEM_IDS, SYSTEM_LABELS, type MetricDef, type SystemId } from './metrics.js';
+import { METRICS, PEER_COUNT, SYSTEM_IDS, SYSTEM_LABELS, type MetricDef, type SystemId } from './metrics.js';
+import { OFFLOAD_FEATURES } from './offloads.js';
 import { formatNumber, medianOf, ratios, summarizeRuns, type Cell, type Ratio, type SummaryTable } from './stats.js';
 import type { RunSample } from './workloads.js';
 
@@ -27,6 +28,8 @@ export interface BenchResult {
   /** os.loadavg() (1, 5, 15 min) when the run started and ended: other work on the machine skews every number. */
   loadAverage: { start: number[]; end: number[] };
   setup: Partial<Record<SystemId, string>>;
+  /** `ethtool -k` of each tunnel interface in A, once set up (offloads.ts). */
+  offloads: Partial<Record<SystemId, Record<string, string>>>;
   metrics: readonly MetricDef[];
   runs: RunSample[];
   summary: SummaryTable;
@@ -59,15 +62,20 @@ function cell(c: Cell | undefined, runs: number): string {
 
 const mib = (v: number | null): string => (v === null ? '?' : v.toFixed(1));
 
+/** Issue 16's targets, against current wireguard-go measured in the same run. */
 function targets(r: BenchResult): string[] {
   const lines: string[] = [];
-  const find = (metric: string, a: SystemId, b: SystemId): number | undefined =>
-    r.ratios.find((x) => x.metric === metric && x.numerator === a && x.denominator === b)?.ratio;
-  for (const other of ['wireguard-go', 'nebula'] as const) {
-    const ratio = find('tcp1_ab_mbps', 'pim', other);
-    if (ratio === undefined) lines.push(`- pim TCP 1 stream ≥ 2× ${other}: not measured`);
-    else lines.push(`- pim TCP 1 stream A→B ≥ 2× ${other}: ${ratio.toFixed(2)}× — ${ratio >= 2 ? 'met' : 'not met'}`);
+  const wg = 'wireguard-go-current';
+  const find = (metric: string): number | undefined => r.ratios.find((x) => x.metric === metric && x.numerator === 'pim' && x.denominator === wg)?.ratio;
+  for (const metric of ['tcp1_ab_mbps', 'tcp1_ba_mbps', 'tcp4_ab_mbps', 'tcp4_ba_mbps']) {
+    const label = METRICS.find((m) => m.id === metric)?.label ?? metric;
+    const ratio = find(metric);
+    lines.push(ratio === undefined ? `- pim ${label} ≥ 1.5× current wireguard-go: not measured` : `- pim ${label} ≥ 1.5× current wireguard-go: ${ratio.toFixed(2)}× — ${ratio >= 1.5 ? 'met' : 'not met'}`);
   }
+  const cpu = find('cpu_s_per_gbit');
+  lines.push(cpu === undefined ? '- pim CPU per gigabit ≤ current wireguard-go: not measured' : `- pim CPU per gigabit ≤ current wireguard-go: ${cpu.toFixed(2)}× — ${cpu <= 1 ? 'met' : 'not met'}`);
+  const rtt = medianOf(r.summary, 'pim', 'rtt_idle_ms');
+  lines.push(`- pim idle RTT: ${rtt === undefined ? 'not measured' : `${formatNumber(rtt)} ms`} (compare with the previous report's)`);
   const p99 = medianOf(r.summary, 'pim', 'event_loop_p99_ms');
   lines.push(p99 === undefined ? '- event-loop delay p99 < 10 ms: not measured' : `- event-loop delay p99 < 10 ms during the TCP run: ${formatNumber(p99)} ms — ${p99 < 10 ? 'met' : 'not met'}`);
   // Node's monitorEventLoopDelay records the whole interval between its timer's
@@ -132,7 +140,14 @@ export function renderMarkdown(r: BenchResult): string {
     out.push('');
   }
 
-  out.push('## Issue 7 targets', '', ...targets(r), '');
+  out.push('## Targets (issue 16)', '', ...targets(r), '');
+  const withOffloads = r.systems.filter((s) => r.offloads?.[s]);
+  if (withOffloads.length > 0) {
+    out.push('## Offloads on the tunnel interface', '', `\`ethtool -k\` of each tunnel's interface in A once it was up.`, '');
+    out.push(`| system | ${OFFLOAD_FEATURES.join(' | ')} |`, `|---|${OFFLOAD_FEATURES.map(() => '---').join('|')}|`);
+    for (const s of withOffloads) out.push(`| ${SYSTEM_LABELS[s]} | ${OFFLOAD_FEATURES.map((f) => r.offloads[s]?.[f] ?? '?').join(' | ')} |`);
+    out.push('');
+  }
   if (r.pimRssAfterRun.length > 0) {
     out.push('## pim memory after each run', '', '| run | alpha RSS (MiB) | bravo RSS (MiB) |', '|---:|---:|---:|');
     for (const x of r.pimRssAfterRun) out.push(`| ${x.run} | ${mib(x.alphaMiB)} | ${mib(x.bravoMiB)} |`);
@@ -144,6 +159,7 @@ export function renderMarkdown(r: BenchResult): string {
     `- TCP: \`iperf3 -c <B> -t ${r.options.seconds} -J\` (B→A adds \`-R\`, 4 streams \`-P 4\`); receiver-side rate.`,
     `- UDP: \`iperf3 -u -l 1372 -w 4M -b <rate>\` (4 MiB socket buffers so iperf3's own receive buffer is not the limit), ${Math.max(1, Math.round(r.options.seconds / 2))} s per probe, starting at the TCP 1-stream rate, doubling while loss < 1 % and bisecting after the first failure (5 probes, up to 8 until one passes); the packets/s that arrived at the best passing rate.`,
     '- RTT: `ping -c 50 -i 0.02` idle; under load, ping every 20 ms while a TCP stream A→B runs; medians.',
+    `- Multi-peer: A sends one TCP stream to each of ${PEER_COUNT} more nodes (p1..p${PEER_COUNT}, each on its own veth to A, each with its own iperf3 server) at once; the sum of the receiver-side rates.`,
     '- CPU per gigabit: utime + stime (/proc/<pid>/stat) of both daemons and their children across the TCP 1-stream A→B run, over the gigabits received.',
     '- Peak RSS: VmHWM of each daemon after the run (the table shows the larger of the two). Event-loop p99: pim\'s `daemon.metrics` reset before and read after the TCP 1-stream A→B run on both nodes, the larger of the two.',
     '',

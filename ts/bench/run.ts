@@ -1,8 +1,9 @@
-// `npm run bench` (root): raw veth, pim, wireguard-go and nebula between two
-// network namespaces, measured round-robin in one invocation (raw, pim, wg,
-// nebula, raw, pim, ...) so that drift in the machine hits every system
-// alike. Writes bench/results/<date>.{md,json,png} and removes everything it
-// created, also when interrupted.
+// `npm run bench` (root): raw veth, pim, current wireguard-go, Debian's
+// wireguard-go, boringtun and nebula between network namespaces, measured
+// round-robin in one invocation (raw, pim, wgc, wg, bt, nebula, raw, pim, ...)
+// so that drift in the machine hits every system alike. Writes
+// bench/results/<date>.{md,json,png} and removes everything it created, also
+// when interrupted.
 //
 // Exit status: 0 = every workload gave a result; 2 = results written but some
 // workload or setup failed (listed under "Problems"); 1 = no results.
@@ -14,8 +15,10 @@ import { commandLine } from '../lab/exec.js';
 import { DAEMON_JS } from '../lab/mesh.js';
 import { cleanupOnExit, Lab, labAvailable } from '../lab/netns.js';
 import { parseArgs, USAGE, type BenchOptions } from './args.js';
+import { ensureBuilt } from './build.js';
 import { ensureTools } from './install.js';
 import { describeMachine } from './machine.js';
+import { readOffloads } from './offloads.js';
 import { SYSTEM_LABELS, type SystemId } from './metrics.js';
 import { buildResult, renderMarkdown, writeResults } from './report.js';
 import { formatNumber } from './stats.js';
@@ -37,7 +40,7 @@ function invokedAs(argv: readonly string[]): string {
 
 function describeRun(s: RunSample): string {
   const v = (id: string, unit: string): string => (typeof s.samples[id] === 'number' ? `${formatNumber(s.samples[id] as number)} ${unit}` : 'failed');
-  const parts = [`tcp1 ${v('tcp1_ab_mbps', 'Mbit/s')}`, `tcp4 ${v('tcp4_ab_mbps', 'Mbit/s')}`, `udp ${v('udp_kpps', 'kpps')}`, `rtt ${v('rtt_idle_ms', 'ms')}`];
+  const parts = [`tcp1 ${v('tcp1_ab_mbps', 'Mbit/s')}`, `tcp4 ${v('tcp4_ab_mbps', 'Mbit/s')}`, `peers ${v('tcp_peers_mbps', 'Mbit/s')}`, `udp ${v('udp_kpps', 'kpps')}`, `rtt ${v('rtt_idle_ms', 'ms')}`];
   if (s.system !== 'raw') parts.push(`cpu ${v('cpu_s_per_gbit', 's/Gbit')}`);
   if (s.system === 'pim') parts.push(`loop p99 ${v('event_loop_p99_ms', 'ms')}`);
   return `${parts.join(', ')} (${s.durationS.toFixed(0)} s)${s.errors.length > 0 ? `; ${s.errors.length} problem(s): ${s.errors.join(' | ').slice(0, 400)}` : ''}`;
@@ -54,6 +57,11 @@ async function bench(opts: BenchOptions, argv: readonly string[]): Promise<numbe
     return 1;
   }
   const tools = await ensureTools(opts.systems, log);
+  const built = await ensureBuilt(tools.systems, log);
+  for (const b of built) {
+    if (b.reason) tools.missing.push({ system: b.system, reason: b.reason });
+  }
+  tools.systems = tools.systems.filter((s) => !built.some((b) => b.system === s && b.reason));
   for (const m of tools.missing) log(`leaving out ${m.system}: ${m.reason}`);
   const startedAt = new Date();
   const loadAtStart = loadavg();
@@ -65,15 +73,18 @@ async function bench(opts: BenchOptions, argv: readonly string[]): Promise<numbe
   const suts: SystemUnderTest[] = [];
   const missing = [...tools.missing];
   const setup: Partial<Record<SystemId, string>> = {};
+  const offloads: Partial<Record<SystemId, Record<string, string>>> = {};
   const runs: RunSample[] = [];
   try {
     const topo = await createTopology(lab);
     log(`namespaces ${topo.a.ns} (${topo.addrA}) and ${topo.b.ns} (${topo.addrB})`);
     for (const id of tools.systems) {
       try {
-        const sut = await setupSystem(id, topo);
+        const sut = await setupSystem(id, topo, built);
         suts.push(sut);
         setup[id] = sut.setup;
+        const features = sut.iface ? await readOffloads(lab, topo.a, sut.iface) : undefined;
+        if (features) offloads[id] = features;
         log(`${id} up: target ${sut.target}${sut.daemons.length > 0 ? `, daemon pids ${sut.daemons.map((d) => d.proc.pid).join(' ')}` : ''}`);
       } catch (err) {
         missing.push({ system: id, reason: `setup failed: ${(err as Error).message.split('\n')[0]}` });
@@ -99,12 +110,13 @@ async function bench(opts: BenchOptions, argv: readonly string[]): Promise<numbe
     finishedAt: new Date().toISOString(),
     command: invokedAs(argv),
     options: { runs: opts.runs, seconds: opts.seconds, systems: opts.systems },
-    machine: describeMachine(REPO_ROOT),
+    machine: describeMachine(REPO_ROOT, built),
     systems: suts.map((s) => s.id),
     missing,
     installed: tools.installed,
     loadAverage: { start: loadAtStart, end: loadavg() },
     setup,
+    offloads,
     runs,
   });
   const out = opts.out ?? join(REPO_ROOT, 'bench', 'results');

@@ -7,8 +7,9 @@
 //      daemon.metrics reset before and read after on both nodes
 //   3. TCP 1 stream B→A (-R), TCP 4 streams (-P 4) both ways
 //   4. RTT under load: ping while a TCP stream A→B runs, median
-//   5. UDP 1372-byte payloads: the rate search (search.ts), S/2 s per probe
-//   6. memory: VmHWM and VmRSS of every daemon
+//   5. multi-peer: one TCP stream from A to each of p1..p8 at once, summed
+//   6. UDP 1372-byte payloads: the rate search (search.ts), S/2 s per probe
+//   7. memory: VmHWM and VmRSS of A's and B's daemons
 
 import { rpcCall } from '../lab/mesh.js';
 import { ping, tcp, udp, type TcpResult } from './iperf.js';
@@ -23,7 +24,7 @@ export interface WorkloadOptions {
 }
 
 export interface DaemonMemory {
-  side: 'a' | 'b';
+  side: string;
   pid: number;
   peakRssMiB: number | null;
   rssMiB: number | null;
@@ -31,6 +32,8 @@ export interface DaemonMemory {
 
 export interface RunDetails {
   tcp: Record<string, TcpResult | null>;
+  /** The multi-peer workload: one result per neighbour, in order. */
+  peers: Array<TcpResult | null>;
   udp: { best: Probe | null; probes: Probe[] } | null;
   pingIdleMs: number[];
   pingLoadMs: number[];
@@ -65,7 +68,7 @@ export async function runWorkloads(topo: Topology, sut: SystemUnderTest, run: nu
   const started = Date.now();
   const samples: Samples = {};
   const errors: string[] = [];
-  const details: RunDetails = { tcp: {}, udp: null, pingIdleMs: [], pingLoadMs: [], cpu: null, memory: [], eventLoop: null };
+  const details: RunDetails = { tcp: {}, peers: [], udp: null, pingIdleMs: [], pingLoadMs: [], cpu: null, memory: [], eventLoop: null };
   const step = async (name: string, body: () => Promise<void>): Promise<void> => {
     try {
       await body();
@@ -123,6 +126,18 @@ export async function runWorkloads(topo: Topology, sut: SystemUnderTest, run: nu
     details.pingLoadMs = r.rttsMs;
     if (r.rttsMs.length === 0) throw new Error(`no reply to ${r.sent} pings`);
     samples.rtt_load_ms = median(r.rttsMs);
+  });
+
+  await step('multi-peer', async () => {
+    details.peers = sut.peerTargets.map(() => null);
+    const results = await Promise.all(
+      sut.peerTargets.map(async (target, k) => {
+        const r = await tcp(topo, target, { seconds: S, streams: 1, reverse: false }, topo.peers[k].iperf);
+        details.peers[k] = r;
+        return r;
+      }),
+    );
+    samples.tcp_peers_mbps = results.reduce((sum, r) => sum + r.bps, 0) / 1e6;
   });
 
   await step('udp search', async () => {
