@@ -16,7 +16,8 @@ import { meshIpTextFor } from '../ts/identity/mesh-ip.js';
 import { FakeEngine } from '../ts/native/fake-engine.js';
 import { parseCidr } from '../ts/net/ipv4.js';
 import { RpcCallError, RpcClient } from '../ts/rpc/client.js';
-import { buildMethods } from '../ts/rpc/methods/index.js';
+import { buildMethods, type MethodDeps } from '../ts/rpc/methods/index.js';
+import { notificationFor } from '../ts/rpc/notify.js';
 import { VERSION } from '../ts/version.js';
 import { eventually, startTestDaemon, type TestDaemon } from './helpers/daemon.js';
 import { checkPeerSummary, HEX, isCount, isIso, isString } from './helpers/rpc-shapes.js';
@@ -24,7 +25,7 @@ import { checkPeerSummary, HEX, isCount, isIso, isString } from './helpers/rpc-s
 type Json = Record<string, any>;
 
 // Only the method names are read; no handler runs.
-const METHODS = Object.keys(buildMethods({} as Daemon));
+const METHODS = Object.keys(buildMethods({} as MethodDeps));
 const HAS_PEERS_SUBSCRIBE = METHODS.includes('peers.subscribe');
 
 const MESH_PREFIX = '10.77.0.0/16';
@@ -299,14 +300,13 @@ test('connecting again clears the last pairing failure', async (t) => {
   t.is(byKey(await c.call<Json[]>('peers.list'), key)!['last_error'], null);
 });
 
-/** Records what the daemon publishes to its event hub (whether or not anyone subscribed), log lines aside. */
+/** Records the notifications the daemon's events become (whether or not anyone subscribed), log lines aside. */
 function spyOnPublish(d: Daemon): { topic: string; params: Json }[] {
   const seen: { topic: string; params: Json }[] = [];
-  const original = d.publish.bind(d);
-  d.publish = (topic, params) => {
-    if (topic !== 'logs') seen.push({ topic, params });
-    original(topic, params);
-  };
+  d.events.subscribe((e) => {
+    const { topic, params } = notificationFor(e, Date.now());
+    seen.push({ topic, params });
+  });
   return seen;
 }
 

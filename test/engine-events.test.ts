@@ -1,9 +1,12 @@
-// Engine events → a JSON log line, the pairing-failure record and a
-// `peers.event` notification; the three pair_failed reasons are exactly the
-// security model's strings.
+// Engine events → a domain event, which its two subscribers turn into a JSON
+// log line and a `peers.event` notification, and the pairing-failure record;
+// the three pair_failed reasons are exactly the security model's strings.
 
 import test from 'ava';
 import { handleEngineEvent, type EventTargets } from '../ts/daemon/engine-events.js';
+import { logEvent } from '../ts/daemon/event-log.js';
+import { EventBus } from '../ts/daemon/events.js';
+import { notificationFor } from '../ts/rpc/notify.js';
 import { identityFromPrivateKey } from '../ts/identity/identity.js';
 import { generatePrivateKey } from '../ts/identity/keys.js';
 import { createLogger } from '../ts/log/logger.js';
@@ -27,8 +30,24 @@ function recorder(known: Record<string, string> = {}) {
   const refused: [string, string][] = [];
   const failures = new PairFailures();
   const logger = createLogger('trace', { write: (s: string) => void lines.push(JSON.parse(s) as Json) });
+  const events = new EventBus((err) => {
+    throw err;
+  });
+  events.subscribe((e) => logEvent(logger, e));
+  events.subscribe((e) => {
+    const { topic, params } = notificationFor(e, NOW.getTime());
+    if (topic !== 'peers') return;
+    const summary = params['peer'] as Json;
+    const peer = {
+      ...(summary['x25519_pubkey'] === null ? {} : { publicKey: summary['x25519_pubkey'] as string }),
+      ...(summary['endpoint'] === null ? {} : { endpoint: summary['endpoint'] as string }),
+    };
+    const reason = params['reason'] as PairFailedReason | undefined;
+    published.push(reason === undefined ? { kind: params['kind'] as string, peer } : { kind: params['kind'] as string, peer, reason });
+  });
   const targets: EventTargets = {
-    logger,
+    events,
+    log: logger,
     failures,
     peerAt: (source) => {
       peerAtCalls.push(source);
@@ -38,7 +57,7 @@ function recorder(known: Record<string, string> = {}) {
     onRefused: (publicKey, source) => void refused.push([publicKey, source]),
     onControl: () => undefined,
     onDisconnected: () => undefined,
-    publishPeerEvent: (kind, peer, reason) => void published.push(reason === undefined ? { kind, peer } : { kind, peer, reason }),
+    viewOf: () => undefined,
     fatal: (message) => void fatals.push(message),
   };
   return { targets, lines, published, fatals, failures, peerAtCalls, connected, refused };

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { startCapture } from '../ts/lab/capture.js';
 import { run } from '../ts/lab/exec.js';
 import { Lab, labAvailable } from '../ts/lab/netns.js';
-import { ETHERTYPE, containsBytes } from '../ts/lab/pcap.js';
+import { ETHERTYPE, containsBytes, type Frame } from '../ts/lab/pcap.js';
 
 const available = labAvailable();
 
@@ -59,6 +59,8 @@ labTest('linked nodes ping each other and a capture sees the ping pattern, witho
   const icmpOnly = await startCapture(lab, a, link.ifA, { filter: 'icmp' });
   const pattern = 'a5c3f00dfeed1234';
   await lab.exec(a, 'ping', ['-c', '2', '-W', '1', '-p', pattern, link.addrB]);
+  const fourEchoes = (frames: Frame[]): boolean => frames.filter((f) => f.ip?.protocol === ICMP).length >= 4;
+  await Promise.all([everything.waitFor('the 4 echoes', fourEchoes), icmpOnly.waitFor('the 4 echoes', fourEchoes)]);
   const [seenByB, seenByA] = await Promise.all([everything.stop(), icmpOnly.stop()]);
 
   const echoes = seenByB.filter((f) => f.ip?.protocol === ICMP);

@@ -11,32 +11,42 @@ import { PimError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { matchIdPrefix, nodeIdFromPublicKey, parsePublicKeyHex } from '../identity/node-id.js';
 import { parseHostPort } from '../net/ipv4.js';
-import type { Daemon } from './daemon.js';
+import type { ConfigState } from './config-state.js';
+import type { ReloadResult } from './reload.js';
+
+export interface ConfigEditDeps {
+  state: ConfigState;
+  selfKey: string;
+  /** Reads the file again and applies it (reload.ts). */
+  reload(): Promise<ReloadResult>;
+}
 
 export interface SaveResult {
   saved: boolean;
-  requires_restart: string[];
-  written_to: string | null;
+  requiresRestart: string[];
+  writtenTo: string | null;
 }
 
-export async function saveConfig(d: Daemon, text: string, dryRun: boolean): Promise<SaveResult> {
-  const { config, issues } = validateConfigText(text, d.configPath, d.pathEnv);
+/** Validates the whole text, writes it atomically and applies it; run inside ConfigState.edit. */
+async function saveConfig(d: ConfigEditDeps, text: string, dryRun: boolean): Promise<SaveResult> {
+  const { path, pathEnv } = d.state;
+  const { config, issues } = validateConfigText(text, path, pathEnv);
   if (config === null || issues.length > 0) {
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
     throw new PimError('config_invalid', `${formatIssue(issues[0]!)}${more}`, {
       data: issues.map(({ line, column, path, message }) => ({ line, column, path, message })),
     });
   }
-  const requiresRestart = requiringRestart(changedPaths(d.currentConfig, config));
-  if (dryRun) return { saved: false, requires_restart: requiresRestart, written_to: null };
+  const requiresRestart = requiringRestart(changedPaths(d.state.current, config));
+  if (dryRun) return { saved: false, requiresRestart, writtenTo: null };
   try {
-    await writeFileAtomic(d.configPath, text, modeOf(d.configPath));
+    await writeFileAtomic(path, text, modeOf(path));
   } catch (err) {
     throw new PimError('config_save_rejected', (err as Error).message, { cause: err });
   }
   const reloaded = await d.reload();
   if (!reloaded.applied) throw new PimError('config_save_rejected', `saved, but not applied: ${reloaded.error ?? 'unknown error'}`);
-  return { saved: true, requires_restart: reloaded.requiresRestart, written_to: d.configPath };
+  return { saved: true, requiresRestart: reloaded.requiresRestart, writtenTo: path };
 }
 
 function modeOf(file: string): number {
@@ -47,62 +57,66 @@ function modeOf(file: string): number {
   }
 }
 
-async function currentText(d: Daemon): Promise<string> {
+async function currentText(state: ConfigState): Promise<string> {
   try {
-    return await fs.promises.readFile(d.configPath, 'utf8');
+    return await fs.promises.readFile(state.path, 'utf8');
   } catch (err) {
-    throw new PimError('config_save_rejected', `cannot read ${d.configPath}: ${(err as Error).message}`);
+    throw new PimError('config_save_rejected', `cannot read ${state.path}: ${(err as Error).message}`);
   }
 }
 
 export const configEntryId = (nodeId: string): string => `peers/${nodeId}`;
 
+/** `config.save`: one edit of the file, after those before it. */
+export function saveConfigText(d: ConfigEditDeps, text: string, dryRun: boolean): Promise<SaveResult> {
+  return d.state.edit(() => saveConfig(d, text, dryRun));
+}
+
 export async function addStaticPeer(
-  d: Daemon,
-  peer: { address: string; public_key: string; label?: string | undefined },
-): Promise<{ node_id: string; config_entry_id: string }> {
+  d: ConfigEditDeps,
+  peer: { address: string; publicKey: string; label?: string | undefined },
+): Promise<{ nodeId: string; configEntryId: string }> {
   if (parseHostPort(peer.address) === null) {
     throw new PimError('invalid_peer_address', `'${peer.address}' is not host:port (an IPv4 address or DNS name, and a port 1-65535)`);
   }
-  const key = parsePublicKeyHex(peer.public_key);
+  const key = parsePublicKeyHex(peer.publicKey);
   if (key === null) throw new PimError('invalid_params', "invalid params: 'public_key' must be 64 lowercase hex characters");
-  if (peer.public_key === d.identity.publicKeyHex) throw new PimError('invalid_params', "invalid params: 'public_key' is this node's own key");
+  if (peer.publicKey === d.selfKey) throw new PimError('invalid_params', "invalid params: 'public_key' is this node's own key");
   const nodeId = nodeIdFromPublicKey(key);
-  return d.editConfig(async () => {
-    const text = await currentText(d);
-    if (peersIn(d, text).some((p) => p.public_key === peer.public_key)) {
+  return d.state.edit(async () => {
+    const text = await currentText(d.state);
+    if (peersIn(d.state, text).some((p) => p.public_key === peer.publicKey)) {
       throw new PimError('peer_exists', `peer ${nodeId} is already configured`);
     }
-    await saveConfig(d, appendPeer(text, { address: peer.address, public_key: peer.public_key, label: peer.label ?? null }), false);
-    return { node_id: nodeId, config_entry_id: configEntryId(nodeId) };
+    await saveConfig(d, appendPeer(text, { address: peer.address, public_key: peer.publicKey, label: peer.label ?? null }), false);
+    return { nodeId, configEntryId: configEntryId(nodeId) };
   });
 }
 
 /** The static peers of the file as it is now (it may have been edited since the last reload). */
-function peersIn(d: Daemon, text: string): PeerConfig[] {
-  const { config, issues } = validateConfigText(text, d.configPath, d.pathEnv);
+function peersIn(state: ConfigState, text: string): PeerConfig[] {
+  const { config, issues } = validateConfigText(text, state.path, state.pathEnv);
   if (config === null) {
     throw new PimError('config_save_rejected', `the config file has errors; fix it first: ${formatIssue(issues[0]!)}`);
   }
   return config.peers;
 }
 
-export function removeStaticPeer(d: Daemon, ref: { node_id?: string | undefined; config_entry_id?: string | undefined }): Promise<null> {
-  return d.editConfig(async () => {
-    const text = await currentText(d);
-    const index = entryIndex(peersIn(d, text), ref);
+export function removeStaticPeer(d: ConfigEditDeps, ref: { nodeId?: string | undefined; configEntryId?: string | undefined }): Promise<void> {
+  return d.state.edit(async () => {
+    const text = await currentText(d.state);
+    const index = entryIndex(peersIn(d.state, text), ref);
     await saveConfig(d, removePeer(text, index), false);
-    return null;
   });
 }
 
 /** Which [[peers]] entry a reference names, by node_id (or a unique prefix) or entry id. */
-function entryIndex(peers: readonly PeerConfig[], ref: { node_id?: string | undefined; config_entry_id?: string | undefined }): number {
+function entryIndex(peers: readonly PeerConfig[], ref: { nodeId?: string | undefined; configEntryId?: string | undefined }): number {
   const ids = peers.map((p) => nodeIdFromPublicKey(Buffer.from(p.public_key, 'hex')));
   let index = -1;
-  if (ref.config_entry_id !== undefined) index = ids.findIndex((id) => configEntryId(id) === ref.config_entry_id);
-  else if (ref.node_id !== undefined) {
-    const m = matchIdPrefix(ref.node_id, ids);
+  if (ref.configEntryId !== undefined) index = ids.findIndex((id) => configEntryId(id) === ref.configEntryId);
+  else if (ref.nodeId !== undefined) {
+    const m = matchIdPrefix(ref.nodeId, ids);
     if ('match' in m) index = ids.indexOf(m.match);
     else if (m.error !== 'none') throw new PimError('invalid_params', `invalid params: 'node_id' ${m.error === 'ambiguous' ? 'matches several peers' : 'needs at least 8 hex characters'}`);
   } else {

@@ -1,38 +1,46 @@
-// The daemon's lifecycle: load config and identity, claim the control socket
+// The daemon assembled: load config and identity, claim the control socket
 // (refusing if another daemon owns it), start the engine with the compiled
-// snapshot, serve status, reload on demand, and stop cleanly.
+// snapshot, wire each part to the narrow ports it needs, and stop cleanly.
+// The parts never see this class; only this file knows them all.
 
-import * as fs from 'node:fs';
 import type pino from 'pino';
-import { setKey } from '../config/edit.js';
 import { loadConfig } from '../config/load.js';
 import type { PathEnv } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import type { Discovery } from '../discovery/discovery.js';
 import type { DiscoveryTransport } from '../discovery/transport.js';
 import { describeError } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic.js';
 import { loadIdentity, type Identity } from '../identity/identity.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
 import { LogHistory } from '../log/history.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import type { Engine, EngineSnapshot } from '../native/engine.js';
-import { parseCidr, parseHostPort } from '../net/ipv4.js';
+import type { Engine } from '../native/engine.js';
+import { parseCidr } from '../net/ipv4.js';
 import { PeerBook } from '../peers/book.js';
 import { PairFailures } from '../peers/failures.js';
 import { RefusedAttempts } from '../peers/refused.js';
 import { peerViews, type PeerView } from '../peers/view.js';
+import { routeTableView } from '../routing/table-view.js';
+import type { Role } from '../routing/roles.js';
 import { noNetwork, type OsNetwork } from '../routing/os-network.js';
 import { FWMARK } from '../routing/os-routes.js';
-import { buildMethods } from '../rpc/methods/index.js';
+import { buildMethods, type MethodDeps } from '../rpc/methods/index.js';
+import { notificationFor } from '../rpc/notify.js';
 import { RpcServer } from '../rpc/server.js';
-import { anonymousPeerSummary, peerSummary, type StatusView } from '../rpc/wire.js';
+import type { StatusView } from '../rpc/wire.js';
+import { Pairing } from '../trust/pairing.js';
+import { pinOnFirstUse } from '../trust/policy.js';
 import { TrustStore } from '../trust/store.js';
 import { VERSION } from '../version.js';
+import { addStaticPeer, removeStaticPeer, saveConfigText } from './config-ops.js';
+import { ConfigState } from './config-state.js';
 import { handleEngineEvent } from './engine-events.js';
+import { logEvent } from './event-log.js';
+import { EventBus } from './events.js';
 import { GatewayManager } from './gateway.js';
 import { startDiscovery } from './lan.js';
 import { MeshManager } from './mesh.js';
+import { PolicyApplier } from './policy.js';
 import { reloadConfig, type ReloadResult } from './reload.js';
 import { resolveEndpoints } from './resolve.js';
 import { RouteManager } from './routing.js';
@@ -55,35 +63,107 @@ export interface DaemonOptions {
 
 export class Daemon {
   private server: RpcServer | undefined;
-  private snapshotVersion = 0;
   private stopping: Promise<void> | undefined;
   /** The engine started (the socket is served a moment before). */
   private engineUp = false;
-  /** Policy changes (reloads, pins, pairing) apply one at a time, in order. */
-  private applying: Promise<unknown> = Promise.resolve();
-  private editing: Promise<unknown> = Promise.resolve();
-  readonly failures = new PairFailures();
+  private discovery: Discovery | undefined;
   readonly runtime = new RuntimeMonitor();
-  readonly routing: RouteManager = new RouteManager(this);
-  readonly mesh: MeshManager;
-  discovery: Discovery | undefined;
-  readonly gateway: GatewayManager = new GatewayManager(this);
-  readonly book: PeerBook;
   readonly startedAt = new Date();
+  readonly events: EventBus;
+  readonly failures = new PairFailures();
+  readonly book: PeerBook;
+  readonly policy: PolicyApplier;
+  readonly routing: RouteManager;
+  readonly gateway: GatewayManager;
+  readonly mesh: MeshManager;
+  readonly pairing: Pairing;
+  readonly network: OsNetwork;
 
   private constructor(
-    private config: Config,
-    readonly configPath: string,
+    readonly state: ConfigState,
     readonly identity: Identity,
     readonly addressing: MeshAddressing,
     readonly engine: Engine,
     readonly logger: Logger,
     readonly history: LogHistory,
     trust: TrustStore,
+    endpoints: ReadonlyMap<string, string>,
     private readonly opts: DaemonOptions,
   ) {
+    const log = logger;
+    this.network = opts.network ?? noNetwork;
+    this.events = new EventBus((err, e) => log.error({ event: 'event_subscriber_failed', reason: describeError(err), kind: e.type }, describeError(err)));
+    this.events.subscribe((e) => logEvent(log, e));
+    this.events.subscribe((e) => {
+      const n = notificationFor(e, Date.now());
+      this.server?.events.publish(n.topic, { ...n.params, at: new Date().toISOString() });
+    });
     this.book = new PeerBook(trust, this.failures, new RefusedAttempts(), () => this.discovery?.list() ?? []);
-    this.mesh = new MeshManager(this);
+    const config = (): Config => state.current;
+    const persist = state.persist.bind(state);
+    this.policy = new PolicyApplier(
+      {
+        config: state,
+        engine,
+        log,
+        compile: (cfg, eps, version) =>
+          compileSnapshot({
+            config: cfg,
+            identity,
+            addressing,
+            endpoints: eps,
+            version,
+            trusted: this.book.trust.records,
+            routing: this.routing.snapshotRouting(this.gateway.active),
+            relayed: this.mesh.relayed(),
+            relays: this.mesh.relays(),
+            discovered: new Map((this.discovery?.list() ?? []).map((n) => [n.publicKey, n.address])),
+          }),
+      },
+      endpoints,
+    );
+    this.mesh = new MeshManager({
+      selfKey: identity.publicKeyHex,
+      meshIp: addressing.meshIp,
+      engine,
+      roles: () => this.advertisedRoles(),
+      log,
+      onChanged: () => {
+        this.policy.refresh();
+        this.routing.reevaluate();
+      },
+    });
+    this.routing = new RouteManager({
+      config,
+      persist,
+      network: this.network,
+      policy: this.policy,
+      candidates: () => this.mesh.gatewayCandidates(),
+      events: this.events,
+      log,
+    });
+    this.gateway = new GatewayManager({
+      config,
+      persist,
+      network: this.network,
+      meshPrefix: addressing.meshPrefix,
+      policy: this.policy,
+      engine,
+      events: this.events,
+      onRoleChanged: () => {
+        this.events.emit({ type: 'role_changed', roles: this.roles() });
+        this.mesh.advertiseAll();
+      },
+    });
+    this.pairing = new Pairing({
+      store: trust,
+      refused: this.book.refused,
+      failures: this.failures,
+      engine,
+      resolve: (id, peers) => this.book.resolve(id, peers),
+      applyPolicy: (change) => this.policy.apply(change),
+      log,
+    });
   }
 
   static async start(opts: DaemonOptions): Promise<Daemon> {
@@ -93,9 +173,14 @@ export class Daemon {
     const identity = loadIdentity(config.security.key_file);
     if (identity.created) logger.info({ event: 'key_created', path: config.security.key_file }, 'created a new identity key');
     const trust = await TrustStore.load(config.trust.store);
-    const d = new Daemon(config, opts.configPath, identity, meshAddressing(config, identity), opts.engine, logger, history, trust, opts);
-    history.onEntry((entry) => d.publish('logs', { ...entry }));
-    const methods = buildMethods(d);
+    const { endpoints, failures } = await resolveEndpoints(config.peers);
+    for (const f of failures) {
+      logger.warn({ event: 'peer_unresolved', address: f.address }, `cannot resolve static peer ${f.address}: ${f.message}; waiting for it to dial in`);
+    }
+    const state = new ConfigState(config, opts.configPath, opts.pathEnv);
+    const d = new Daemon(state, identity, meshAddressing(config, identity), opts.engine, logger, history, trust, endpoints, opts);
+    history.onEntry((entry) => d.server?.events.publish('logs', { ...entry, at: new Date().toISOString() }));
+    const methods = buildMethods(d.methodDeps());
     d.server = await RpcServer.listen({
       path: config.rpc.socket,
       methods,
@@ -105,31 +190,7 @@ export class Daemon {
       logger: (level, message, fields) => logger[level]({ event: 'rpc', ...fields }, message),
     });
     try {
-      const snapshot = await d.compile();
-      opts.engine.start(
-        {
-          privateKey: identity.privateKey,
-          tunName: config.interface.name,
-          mtu: config.interface.mtu,
-          bindAddress: config.transport.bind,
-          listenPort: config.transport.listen_port,
-          fwmark: FWMARK,
-        },
-        snapshot,
-        (e) => d.onEngineEvent(e),
-      );
-      d.engineUp = true;
-      if (config.gateway.enabled) {
-        // A gateway that cannot start leaves a working mesh node, and says why.
-        await d.gateway.enable(null, false).catch((err: unknown) =>
-          logger.error({ event: 'gateway_failed', reason: describeError(err) }, `gateway not started: ${describeError(err)}`),
-        );
-      } else {
-        await d.gateway.clearLeftovers();
-      }
-      d.mesh.start();
-      d.discovery = await startDiscovery(d, opts.discoveryTransport);
-      await d.routing.start();
+      await d.startParts();
     } catch (err) {
       opts.engine.stop();
       await d.server.close();
@@ -142,74 +203,75 @@ export class Daemon {
       { event: 'daemon_started', node_id: identity.nodeId, mesh_ip: d.addressing.meshIp, interface: config.interface.name, udp_port: opts.engine.localPort(), version: VERSION },
       `pim-daemon ${VERSION} up: ${d.addressing.meshIp} on ${config.interface.name}, UDP ${opts.engine.localPort()}`,
     );
-    d.publish('status', { kind: 'interface_up', detail: { name: config.interface.name } });
+    d.events.emit({ type: 'interface_up', name: config.interface.name });
     return d;
   }
 
+  private async startParts(): Promise<void> {
+    const config = this.state.current;
+    this.engine.start(
+      {
+        privateKey: this.identity.privateKey,
+        tunName: config.interface.name,
+        mtu: config.interface.mtu,
+        bindAddress: config.transport.bind,
+        listenPort: config.transport.listen_port,
+        fwmark: FWMARK,
+      },
+      this.policy.initial(),
+      (e) => this.onEngineEvent(e),
+    );
+    this.engineUp = true;
+    if (config.gateway.enabled) {
+      // A gateway that cannot start leaves a working mesh node, and says why.
+      await this.gateway.enable(null, false).catch((err: unknown) =>
+        this.logger.error({ event: 'gateway_failed', reason: describeError(err) }, `gateway not started: ${describeError(err)}`),
+      );
+    } else {
+      await this.gateway.clearLeftovers();
+    }
+    this.mesh.start();
+    this.discovery = await startDiscovery(
+      {
+        config,
+        selfKey: this.identity.publicKeyHex,
+        localPort: () => this.engine.localPort(),
+        roles: () => this.advertisedRoles(),
+        isKnown: (publicKey, nodeId) => config.peers.some((p) => p.public_key === publicKey) || this.book.trust.get(nodeId) !== undefined,
+        refresh: () => this.policy.refresh(),
+        events: this.events,
+        log: this.logger,
+      },
+      this.opts.discoveryTransport,
+    );
+    await this.routing.start();
+  }
+
   get currentConfig(): Config {
-    return this.config;
+    return this.state.current;
   }
 
-  get network(): OsNetwork {
-    return this.opts.network ?? noNetwork;
-  }
-
-  get pathEnv(): PathEnv {
-    return this.opts.pathEnv;
-  }
-
+  /** The roles `status` reports. */
   roles(): string[] {
     return this.gateway.active ? ['node', 'gateway'] : ['node'];
   }
 
-  /**
-   * Records state the daemon changed itself (`pim route on`, `pim gateway
-   * enable`) in the config file, atomically, keeping the rest of the file.
-   */
-  persist(edits: readonly [table: 'route' | 'gateway', key: string, value: boolean | string | null][]): Promise<void> {
-    return this.editConfig(async () => {
-      let text = await fs.promises.readFile(this.configPath, 'utf8');
-      for (const [table, key, value] of edits) {
-        text = setKey(text, table, key, value);
-        (this.config[table] as Record<string, unknown>)[key] = value;
-      }
-      await writeFileAtomic(this.configPath, text, fs.statSync(this.configPath).mode & 0o777);
-    });
+  /** The roles this node advertises to the mesh. */
+  private advertisedRoles(): Role[] {
+    return this.gateway.active ? ['gateway'] : [];
   }
 
-  /** Edits of the config file (saves, peer edits, persisted switches) run one at a time. */
-  editConfig<T>(edit: () => Promise<T>): Promise<T> {
-    const run = this.editing.then(edit);
-    this.editing = run.catch(() => undefined);
-    return run;
-  }
-
-  private async compile(): Promise<EngineSnapshot> {
-    const { endpoints, failures } = await resolveEndpoints(this.config.peers);
-    for (const f of failures) {
-      this.logger.warn({ event: 'peer_unresolved', address: f.address }, `cannot resolve static peer ${f.address}: ${f.message}; waiting for it to dial in`);
-    }
-    const compiled = compileSnapshot({
-      config: this.config,
-      identity: this.identity,
-      addressing: this.addressing,
-      endpoints,
-      version: ++this.snapshotVersion,
-      trusted: this.book.trust.records,
-      routing: this.routing.snapshotRouting(this.gateway.active),
-      relayed: this.mesh.relayed(),
-      relays: this.mesh.relays(),
-      discovered: new Map((this.discovery?.list() ?? []).map((n) => [n.publicKey, n.address])),
-    });
-    for (const p of compiled.problems) this.logger.error({ event: 'peer_skipped' }, p.message);
-    return compiled.snapshot;
+  get discovered(): Discovery | undefined {
+    return this.discovery;
   }
 
   private onEngineEvent(e: Parameters<typeof handleEngineEvent>[0]): void {
     handleEngineEvent(e, {
-      logger: this.logger,
+      events: this.events,
+      log: this.logger,
       failures: this.failures,
       peerAt: (source) => this.engine.peers().find((p) => p.endpoint === source)?.publicKey ?? this.book.pinnedAt(source),
+      viewOf: (publicKey) => this.peers().find((v) => v.publicKey === publicKey),
       onConnected: (publicKey, endpoint) => {
         this.pinOnFirstUse(publicKey, endpoint);
         this.mesh.advertise(publicKey);
@@ -217,11 +279,6 @@ export class Daemon {
       onDisconnected: (publicKey) => this.mesh.onNeighborLost(publicKey),
       onControl: (publicKey, payload) => this.mesh.onAdvert(publicKey, payload),
       onRefused: (publicKey, source) => this.book.refused.record(publicKey, source, new Date()),
-      publishPeerEvent: (kind, peer, reason) => {
-        const view = peer.publicKey === undefined ? undefined : this.peers().find((v) => v.publicKey === peer.publicKey);
-        const summary = view ? peerSummary(view) : anonymousPeerSummary(peer.publicKey ?? null, peer.endpoint ?? null);
-        this.publish('peers', { kind, peer: summary, ...(reason === undefined ? {} : { reason }) });
-      },
       fatal: (message) => {
         this.logger.fatal({ event: 'engine_fault' }, `the data plane failed: ${message}; stopping`);
         void this.stop().then(() => this.opts.onStopped?.(1));
@@ -229,82 +286,101 @@ export class Daemon {
     });
   }
 
-  publish(topic: 'status' | 'peers' | 'gateway' | 'logs', params: Record<string, unknown>): void {
-    this.server?.events.publish(topic, { ...params, at: new Date().toISOString() });
-  }
-
   peers(): PeerView[] {
     const engine = this.engine.peers();
     const prefix = parseCidr(this.addressing.meshPrefix)!;
-    return peerViews([...engine, ...this.book.absent(engine, prefix)], this.config, this.failures.all, (pk) => this.mesh.route(pk));
+    return peerViews([...engine, ...this.book.absent(engine, prefix)], this.state.current, this.failures.all, (pk) => this.mesh.route(pk));
   }
 
-  /**
-   * Runs a policy change after those before it, then recompiles and applies
-   * the snapshot, so concurrent reloads, pins and pairings never interleave.
-   */
-  applyPolicy<T>(change: () => Promise<T> | T): Promise<T> {
-    const run = this.applying.then(async () => {
-      const result = await change();
-      this.engine.applySnapshot(await this.compile());
-      return result;
-    });
-    this.applying = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Recompiles and applies the snapshot when nobody waits for it; a refusal is logged, never thrown. */
-  refresh(): void {
-    this.applyPolicy(() => undefined).catch((err: unknown) =>
-      this.logger.error({ event: 'policy_failed', reason: describeError(err) }, `the data plane refused the new policy: ${describeError(err)}`),
-    );
-  }
-
-  /** TOFU: the first session with a peer that is not configured pins its node_id to its address. */
+  /** TOFU: the first session with a peer nobody named pins its node_id to its address. */
   private pinOnFirstUse(publicKey: string, endpoint: string): void {
-    const configured = this.config.peers.some((p) => p.public_key === publicKey);
+    const store = this.book.trust;
+    const pin = pinOnFirstUse({ publicKey, endpoint }, this.state.current, (id) => store.get(id));
+    if (pin === null) return;
     const nodeId = nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
-    // Pins are by underlay address; a peer reached through a relay has none.
-    if (parseHostPort(endpoint) === null) return;
-    if (this.config.trust.mode !== 'tofu' || configured || this.book.trust.get(nodeId)) return;
-    void this.applyPolicy(async () => {
-      this.book.trust.set(publicKey, endpoint, 'tofu', new Date());
-      await this.book.trust.save();
-      this.logger.info({ event: 'peer_pinned', peer_id: nodeId, endpoint }, `trusted ${nodeId} on first use at ${endpoint}`);
-    }).catch((err: unknown) => this.logger.error({ event: 'trust_store_write_failed', err }, `cannot record the TOFU pin: ${describeError(err)}`));
+    void this.policy
+      .apply(async () => {
+        store.set(pin.publicKey, pin.endpoint, 'tofu', new Date());
+        await store.save();
+        this.logger.info({ event: 'peer_pinned', peer_id: nodeId, endpoint }, `trusted ${nodeId} on first use at ${endpoint}`);
+      })
+      .catch((err: unknown) => this.logger.error({ event: 'trust_store_write_failed', err }, `cannot record the TOFU pin: ${describeError(err)}`));
   }
 
   status(): StatusView {
-    return buildStatus(this);
+    return buildStatus({
+      config: () => this.state.current,
+      identity: this.identity,
+      addressing: this.addressing,
+      engine: this.engine,
+      interfaceUp: () => this.engineUp && this.stopping === undefined,
+      roles: () => this.roles(),
+      peers: () => this.peers(),
+      discoveryDrops: () => this.discovery?.dropped,
+      routing: this.routing,
+      startedAt: this.startedAt,
+    });
   }
 
-  /** The interface is up: the engine started and the daemon is not stopping. */
-  get interfaceUp(): boolean {
-    return this.engineUp && this.stopping === undefined;
+  /** What each group of control-socket methods may use. */
+  private methodDeps(): MethodDeps {
+    const edits = { state: this.state, selfKey: this.identity.publicKeyHex, reload: () => this.reload() };
+    const nodeId = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
+    const gatewayState = () => ({ active: this.gateway.active, natInterface: this.gateway.natInterface ?? this.state.current.gateway.nat_interface });
+    return {
+      status: { status: () => this.status() },
+      peers: {
+        peers: () => this.peers(),
+        addStatic: (peer) => addStaticPeer(edits, peer),
+        removeStatic: (ref) => removeStaticPeer(edits, ref),
+        pair: (id) => this.pairing.pair(id),
+        forget: (id) => this.pairing.forget(id),
+      },
+      config: { configPath: this.state.path, save: (text, dryRun) => saveConfigText(edits, text, dryRun) },
+      routes: {
+        routeTable: () => routeTableView(this.peers(), this.mesh.table.reachable(), this.routing.candidates(), this.routing.selected, Date.now()),
+        setRouteOn: async (on) => {
+          await this.routing.setOn(on);
+          return { on: this.routing.on, viaGatewayId: this.routing.selected === null ? null : nodeId(this.routing.selected) };
+        },
+        gatewayPreflight: () => this.gateway.preflight(this.state.current.gateway.nat_interface),
+        enableGateway: async (natInterface) => {
+          await this.gateway.enable(natInterface, true);
+          return gatewayState();
+        },
+        disableGateway: async () => {
+          await this.gateway.disable(true);
+          return gatewayState();
+        },
+        gatewayStatus: () => ({ ...gatewayState(), peersThroughMe: this.gateway.peersThroughMe() }),
+        discovered: () => this.discovery?.list() ?? [],
+      },
+      subscriptions: { recentLogs: () => this.history.recent },
+      daemon: { metrics: (reset) => this.runtime.read(reset), requestStop: () => this.requestStop() },
+    };
   }
 
   /** SIGHUP: validate the file again and apply what can change live; keep the old config if invalid. */
   reload(): Promise<ReloadResult> {
-    return reloadConfig(this, this.opts.pathEnv);
-  }
-
-  /** Swaps in a reloaded config (reload.ts decides what), with the policy recompiled. */
-  async replaceConfig(next: Config): Promise<void> {
-    const previous = this.config;
-    try {
-      await this.applyPolicy(() => {
-        this.config = next;
-      });
-    } catch (err) {
-      this.config = previous;
-      throw err;
-    }
+    return reloadConfig({
+      state: this.state,
+      policy: this.policy,
+      log: this.logger,
+      applyRoles: async (previous, next) => {
+        const { route, gateway } = next;
+        if (route.internet_via_mesh !== previous.route.internet_via_mesh) await this.routing.apply(route.internet_via_mesh);
+        if (gateway.enabled !== previous.gateway.enabled || gateway.nat_interface !== previous.gateway.nat_interface) {
+          if (gateway.enabled) await this.gateway.enable(gateway.nat_interface, false);
+          else await this.gateway.disable(false);
+        }
+      },
+    });
   }
 
   /** Stops the engine (TUN removed), closes the socket. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      this.publish('status', { kind: 'interface_down', detail: { name: this.config.interface.name } });
+      this.events.emit({ type: 'interface_down', name: this.state.current.interface.name });
       this.mesh.stop();
       this.discovery?.stop();
       await this.routing.stop();

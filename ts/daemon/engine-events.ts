@@ -1,14 +1,18 @@
-// What the daemon does with each engine event: a log line, the pairing
-// failure record, and a `peers.event` notification with the exact
-// `pair_failed` reasons of the security model.
+// What the daemon does with each engine event: the pairing-failure record,
+// the trust store's bookkeeping, and a domain event (logged and published by
+// its subscribers) with the exact `pair_failed` reasons of the security model.
 
-import type { Logger } from '../log/logger.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
+import type { Logger } from '../log/logger.js';
 import type { EngineEvent } from '../native/engine.js';
 import type { PairFailedReason, PairFailures } from '../peers/failures.js';
+import type { PeerView } from '../peers/view.js';
+import type { EventPeer, EventSink } from './events.js';
 
 export interface EventTargets {
-  logger: Logger;
+  events: EventSink;
+  /** For facts that are only logged (a mesh-IP conflict). */
+  log: Logger;
   failures: PairFailures;
   /** The known peer whose endpoint (or TOFU pin) is `source`, if any (for failures known by address). */
   peerAt(source: string): string | undefined;
@@ -20,46 +24,49 @@ export interface EventTargets {
   onControl(publicKey: string, payload: Buffer): void;
   /** The trust policy refused this key: remember it so `pim peers pair` can trust it. */
   onRefused(publicKey: string, source: string): void;
-  /** Publishes `peers.event` with the peer's summary (or what is known of it). */
-  publishPeerEvent(kind: 'connected' | 'disconnected' | 'state_changed' | 'pair_failed', peer: { publicKey?: string; endpoint?: string }, reason?: PairFailedReason): void;
+  /** The peer's current view, when the daemon lists it. */
+  viewOf(publicKey: string): PeerView | undefined;
   /** The data plane cannot go on; the daemon must stop. */
   fatal(message: string): void;
 }
 
 const nodeId = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
 
+/** The peer as events describe it: its view when listed, else what the engine said. */
+function peerOf(t: EventTargets, publicKey: string | null, endpoint: string | null): EventPeer {
+  const view = publicKey === null ? undefined : t.viewOf(publicKey);
+  return view ? { view } : { publicKey, endpoint };
+}
+
 export function handleEngineEvent(e: EngineEvent, t: EventTargets, now: Date = new Date()): void {
   switch (e.kind) {
     case 'connected':
       t.failures.clear(e.publicKey);
       t.onConnected(e.publicKey, e.endpoint);
-      t.logger.info({ event: 'peer_connected', peer_id: nodeId(e.publicKey), endpoint: e.endpoint, mesh_ip: e.meshIp }, 'peer connected');
-      t.publishPeerEvent('connected', { publicKey: e.publicKey });
+      t.events.emit({ type: 'peer_connected', peer: peerOf(t, e.publicKey, null), endpoint: e.endpoint, meshIp: e.meshIp });
       return;
     case 'disconnected':
       t.onDisconnected(e.publicKey);
-      t.logger.warn({ event: 'peer_disconnected', peer_id: nodeId(e.publicKey) }, 'peer stopped answering; reconnecting');
-      t.publishPeerEvent('disconnected', { publicKey: e.publicKey });
+      t.events.emit({ type: 'peer_disconnected', peer: peerOf(t, e.publicKey, null) });
       return;
     case 'endpoint_changed':
-      t.logger.info({ event: 'peer_roamed', peer_id: nodeId(e.publicKey), endpoint: e.endpoint }, 'peer endpoint changed');
-      t.publishPeerEvent('state_changed', { publicKey: e.publicKey });
+      t.events.emit({ type: 'peer_roamed', peer: peerOf(t, e.publicKey, null), endpoint: e.endpoint });
       return;
     case 'handshake_timeout':
-      return pairFailed(t, { publicKey: e.publicKey }, 'timeout', now);
+      return pairFailed(t, e.publicKey, null, 'timeout', now);
     case 'untrusted': {
       t.onRefused(e.publicKey, e.source);
       // TOFU: the peer pinned at this address is the one whose identity changed.
       const pinned = t.peerAt(e.source);
       if (pinned !== undefined && pinned !== e.publicKey) t.failures.record(pinned, 'untrusted peer ID', now);
-      return pairFailed(t, { publicKey: e.publicKey, endpoint: e.source }, 'untrusted peer ID', now);
+      return pairFailed(t, e.publicKey, e.source, 'untrusted peer ID', now);
     }
     case 'handshake_rejected': {
       const known = t.peerAt(e.source);
-      return pairFailed(t, known === undefined ? { endpoint: e.source } : { publicKey: known, endpoint: e.source }, 'noise handshake rejected', now);
+      return pairFailed(t, known ?? null, e.source, 'noise handshake rejected', now);
     }
     case 'mesh_ip_conflict':
-      t.logger.error(
+      t.log.error(
         { event: 'mesh_ip_conflict', peer_id: nodeId(e.publicKey), mesh_ip: e.meshIp },
         `peer claims mesh IP ${e.meshIp}, which is outside the mesh prefix or already in use; set [interface] address on one of the nodes`,
       );
@@ -73,14 +80,7 @@ export function handleEngineEvent(e: EngineEvent, t: EventTargets, now: Date = n
   }
 }
 
-function pairFailed(t: EventTargets, peer: { publicKey?: string; endpoint?: string }, reason: PairFailedReason, now: Date): void {
-  if (peer.publicKey !== undefined) t.failures.record(peer.publicKey, reason, now);
-  const fields = {
-    event: 'pair_failed',
-    reason,
-    ...(peer.publicKey === undefined ? {} : { peer_id: nodeId(peer.publicKey) }),
-    ...(peer.endpoint === undefined ? {} : { endpoint: peer.endpoint }),
-  };
-  t.logger.warn(fields, `pairing failed: ${reason}`);
-  t.publishPeerEvent('pair_failed', peer, reason);
+function pairFailed(t: EventTargets, publicKey: string | null, endpoint: string | null, reason: PairFailedReason, now: Date): void {
+  if (publicKey !== null) t.failures.record(publicKey, reason, now);
+  t.events.emit({ type: 'pair_failed', peer: peerOf(t, publicKey, endpoint), endpoint, reason });
 }

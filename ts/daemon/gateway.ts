@@ -5,8 +5,25 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Config } from '../config/schema.js';
 import { PimError } from '../errors.js';
-import type { Daemon } from './daemon.js';
+import type { Engine } from '../native/engine.js';
+import type { OsNetwork } from '../routing/os-network.js';
+import type { PersistedEdit } from './config-state.js';
+import type { EventSink } from './events.js';
+import type { PolicyPort } from './policy.js';
+
+export interface GatewayDeps {
+  config(): Config;
+  persist(edits: readonly PersistedEdit[]): Promise<void>;
+  network: OsNetwork;
+  meshPrefix: string;
+  policy: PolicyPort;
+  engine: Pick<Engine, 'peers'>;
+  events: EventSink;
+  /** The role changed: the node's roles and advertisements follow. */
+  onRoleChanged(): void;
+}
 
 export interface PreflightCheck {
   name: string;
@@ -18,20 +35,20 @@ export interface Preflight {
   supported: boolean;
   platform: string;
   checks: PreflightCheck[];
-  suggested_nat_interfaces: string[];
+  suggestedNatInterfaces: string[];
 }
 
 export class GatewayManager {
   active = false;
   natInterface: string | null = null;
-  constructor(private readonly d: Daemon) {}
+  constructor(private readonly d: GatewayDeps) {}
 
   /**
    * Where ip_forward's value from before pim first turned it on is kept, so
    * a clean stop restores it even after a crash left forwarding on.
    */
   private get forwardingFile(): string {
-    return path.join(path.dirname(this.d.currentConfig.trust.store), 'ip_forward.before');
+    return path.join(path.dirname(this.d.config().trust.store), 'ip_forward.before');
   }
 
   private rememberForwarding(): void {
@@ -48,8 +65,8 @@ export class GatewayManager {
 
   async preflight(natInterface: string | null): Promise<Preflight> {
     const platform = process.platform;
-    const suggested = platform === 'linux' ? (await this.d.network.defaultRouteInterfaces()).filter((i) => i !== this.d.currentConfig.interface.name) : [];
-    if (platform !== 'linux') return { supported: false, platform, checks: [], suggested_nat_interfaces: [] };
+    const suggested = platform === 'linux' ? (await this.d.network.defaultRouteInterfaces()).filter((i) => i !== this.d.config().interface.name) : [];
+    if (platform !== 'linux') return { supported: false, platform, checks: [], suggestedNatInterfaces: [] };
     const nft = await this.d.network.nftAvailable();
     const checks: PreflightCheck[] = [
       { name: 'nftables', ok: nft, detail: nft ? 'nft is installed' : 'nft is not installed (apt-get install nftables)' },
@@ -60,18 +77,18 @@ export class GatewayManager {
       },
       natInterface === null
         ? { name: 'nat_interface', ok: false, detail: `no NAT interface given${suggested.length ? `; try ${suggested.join(' or ')}` : ''}` }
-        : natInterface === this.d.currentConfig.interface.name
+        : natInterface === this.d.config().interface.name
           ? { name: 'nat_interface', ok: false, detail: `${natInterface} is the mesh interface itself` }
           : this.d.network.interfaceExists(natInterface)
             ? { name: 'nat_interface', ok: true, detail: `${natInterface} exists` }
             : { name: 'nat_interface', ok: false, detail: `no interface named ${natInterface}` },
     ];
-    return { supported: true, platform, checks, suggested_nat_interfaces: suggested };
+    return { supported: true, platform, checks, suggestedNatInterfaces: suggested };
   }
 
   /** Turns the role on (idempotent); `persist` records it in the config. */
   async enable(natInterface: string | null, persist: boolean): Promise<void> {
-    const want = natInterface ?? this.d.currentConfig.gateway.nat_interface;
+    const want = natInterface ?? this.d.config().gateway.nat_interface;
     const pre = await this.preflight(want);
     if (!pre.supported) throw new PimError('gateway_unsupported', `the gateway role needs Linux (this is ${pre.platform})`);
     const failed = pre.checks.filter((c) => !c.ok);
@@ -80,15 +97,13 @@ export class GatewayManager {
     }
     this.rememberForwarding();
     this.d.network.setIpForwarding(true);
-    await this.d.network.installGatewayNat(this.d.currentConfig.interface.name, want!, this.d.addressing.meshPrefix);
+    await this.d.network.installGatewayNat(this.d.config().interface.name, want!, this.d.meshPrefix);
     this.active = true;
     this.natInterface = want;
     if (persist) await this.d.persist([['gateway', 'enabled', true], ['gateway', 'nat_interface', want]]);
-    await this.d.applyPolicy(() => undefined);
-    this.d.logger.info({ event: 'gateway_enabled', nat_interface: want }, `gateway on: the mesh is masqueraded out of ${want}`);
-    this.d.publish('gateway', { kind: 'enabled', detail: { nat_interface: want } });
-    this.d.publish('status', { kind: 'role_changed', detail: { role: this.d.roles() } });
-    this.d.mesh.advertiseAll();
+    await this.d.policy.apply(() => undefined);
+    this.d.events.emit({ type: 'gateway_enabled', natInterface: want! });
+    this.d.onRoleChanged();
   }
 
   /** Turns the role off and removes everything it added; `persist` records it. */
@@ -99,11 +114,9 @@ export class GatewayManager {
     await this.d.network.removeGatewayNat();
     this.restoreForwarding();
     this.active = false;
-    await this.d.applyPolicy(() => undefined);
-    this.d.logger.info({ event: 'gateway_disabled' }, 'gateway off');
-    this.d.publish('gateway', { kind: 'disabled', detail: { nat_interface: this.natInterface } });
-    this.d.publish('status', { kind: 'role_changed', detail: { role: this.d.roles() } });
-    this.d.mesh.advertiseAll();
+    await this.d.policy.apply(() => undefined);
+    this.d.events.emit({ type: 'gateway_disabled', natInterface: this.natInterface });
+    this.d.onRoleChanged();
   }
 
   /** At a start without the role: undo what a run that crashed as a gateway left. */

@@ -4,11 +4,24 @@
 // relay envelopes for others.
 
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
+import type { Logger } from '../log/logger.js';
+import type { Engine } from '../native/engine.js';
 import { decodeAdvert, encodeAdverts } from '../routing/adverts.js';
+import type { Role } from '../routing/roles.js';
 import { RoutingTable, type Route } from '../routing/distance-vector.js';
 import type { GatewayCandidate } from '../routing/gateway-select.js';
 import type { RelayedPeer } from './snapshot.js';
-import type { Daemon } from './daemon.js';
+
+export interface MeshDeps {
+  selfKey: string;
+  meshIp: string;
+  engine: Pick<Engine, 'peers' | 'sendControl'>;
+  /** The roles this node advertises. */
+  roles(): Role[];
+  log: Logger;
+  /** The table changed: the snapshot and the gateway choice follow. */
+  onChanged(): void;
+}
 
 /** Every neighbour hears the full table this often; changes go out sooner. */
 export const ADVERT_INTERVAL_MS = 10_000;
@@ -26,10 +39,10 @@ export class MeshManager {
   private triggered = false;
 
   constructor(
-    private readonly d: Daemon,
+    private readonly d: MeshDeps,
     private readonly now: () => number = Date.now,
   ) {
-    this.table = new RoutingTable(d.identity.publicKeyHex);
+    this.table = new RoutingTable(d.selfKey);
   }
 
   start(): void {
@@ -50,8 +63,7 @@ export class MeshManager {
   /** The table changed: tell the neighbours soon, and give the engine the new routes. */
   private changed(): void {
     this.triggered = true;
-    this.d.refresh();
-    this.d.routing.reevaluate();
+    this.d.onChanged();
   }
 
   /** Direct neighbours with a working session (adverts go only to them). */
@@ -64,8 +76,8 @@ export class MeshManager {
 
   advertise(neighbor: string): void {
     const adverts = encodeAdverts({
-      roles: this.d.gateway.active ? ['gateway'] : [],
-      ip: this.d.addressing.meshIp,
+      roles: this.d.roles(),
+      ip: this.d.meshIp,
       routes: this.table.advertFor(neighbor),
     });
     for (const a of adverts) this.d.engine.sendControl(neighbor, a);
@@ -84,7 +96,7 @@ export class MeshManager {
     if (!neighbor || neighbor.via !== undefined) return; // only neighbours speak for routes
     const advert = decodeAdvert(payload);
     if (advert === null) {
-      this.d.logger.debug({ event: 'advert_ignored', peer_id: nodeId(publicKey) }, 'ignored an advertisement pim does not understand');
+      this.d.log.debug({ event: 'advert_ignored', peer_id: nodeId(publicKey) }, 'ignored an advertisement pim does not understand');
       return;
     }
     if (this.table.receive(publicKey, advert, advert.routes, this.now())) this.changed();

@@ -5,11 +5,29 @@
 // nftables kill-switch blocks anything else: internet is blocked, never sent
 // around the mesh. `route off` (or a clean stop) restores normal routing.
 
+import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
-import { shortId, nodeIdFromPublicKey } from '../identity/node-id.js';
-import { selectGateway } from '../routing/gateway-select.js';
+import { nodeIdFromPublicKey } from '../identity/node-id.js';
+import type { Logger } from '../log/logger.js';
+import { selectGateway, type GatewayCandidate } from '../routing/gateway-select.js';
+import type { OsNetwork } from '../routing/os-network.js';
+import type { PersistedEdit } from './config-state.js';
+import type { EventSink } from './events.js';
+import type { PolicyPort } from './policy.js';
 import type { SnapshotRouting } from './snapshot.js';
-import type { Daemon } from './daemon.js';
+
+export interface RoutingDeps {
+  config(): Config;
+  persist(edits: readonly PersistedEdit[]): Promise<void>;
+  network: OsNetwork;
+  policy: PolicyPort;
+  /** Reachable nodes that may be the gateway (explicitly trusted, advertising the role). */
+  candidates(): GatewayCandidate[];
+  events: EventSink;
+  log: Logger;
+}
+
+const KILL_SWITCH_REASON = 'routing via the mesh is on and no gateway is reachable';
 
 const EVALUATE_MS = 1000;
 
@@ -20,7 +38,12 @@ export class RouteManager {
   selected: string | null = null;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly d: Daemon) {}
+  constructor(private readonly d: RoutingDeps) {}
+
+  /** The nodes that could be the gateway, reachable or not. */
+  candidates(): GatewayCandidate[] {
+    return this.d.candidates();
+  }
 
   get killSwitch(): boolean {
     return this.on && this.selected === null;
@@ -33,7 +56,7 @@ export class RouteManager {
 
   /** At start: restore the persisted choice, or clear what a crashed run left behind. */
   async start(): Promise<void> {
-    if (this.d.currentConfig.route.internet_via_mesh) await this.turnOn();
+    if (this.d.config().route.internet_via_mesh) await this.turnOn();
     else await this.clearOs();
     this.timer = setInterval(() => this.tick(), EVALUATE_MS);
     this.timer.unref();
@@ -53,13 +76,12 @@ export class RouteManager {
   }
 
   private async turnOn(): Promise<void> {
-    const tun = this.d.currentConfig.interface.name;
+    const tun = this.d.config().interface.name;
     // The block first, so there is no moment with routes but no kill-switch.
     await this.d.network.installKillSwitch(tun, await this.d.network.localSubnets(tun));
     await this.d.network.installSplitDefault(tun);
     this.on = true;
-    this.d.logger.info({ event: 'route_on' }, 'routing internet via the mesh');
-    this.d.publish('status', { kind: 'route_on', detail: {} });
+    this.d.events.emit({ type: 'route_on' });
     await this.evaluate(true);
   }
 
@@ -67,9 +89,8 @@ export class RouteManager {
     this.on = false;
     this.selected = null;
     await this.clearOs();
-    await this.d.applyPolicy(() => undefined);
-    this.d.logger.info({ event: 'route_off' }, 'routing internet directly again');
-    this.d.publish('status', { kind: 'route_off', detail: {} });
+    await this.d.policy.apply(() => undefined);
+    this.d.events.emit({ type: 'route_off' });
   }
 
   private async clearOs(): Promise<void> {
@@ -90,32 +111,23 @@ export class RouteManager {
   /** Re-selects the gateway when nobody waits for it; a failure is logged, never thrown. */
   reevaluate(): void {
     this.evaluate(false).catch((err: unknown) =>
-      this.d.logger.error({ event: 'gateway_selection_failed', reason: describeError(err) }, `gateway selection not applied: ${describeError(err)}`),
+      this.d.log.error({ event: 'gateway_selection_failed', reason: describeError(err) }, `gateway selection not applied: ${describeError(err)}`),
     );
   }
 
   /** Picks the gateway; applies and reports a change. */
   async evaluate(force: boolean): Promise<void> {
     if (!this.on) return;
-    const next = selectGateway(this.d.mesh.gatewayCandidates(), this.selected);
+    const next = selectGateway(this.d.candidates(), this.selected);
     if (next === this.selected && !force) return;
     const previous = this.selected;
     const wasBlocking = force ? null : this.killSwitch;
     this.selected = next;
-    await this.d.applyPolicy(() => undefined);
-    if (previous !== null && previous !== next) {
-      this.d.logger.warn({ event: 'gateway_lost', peer_id: nodeId(previous) }, `gateway ${shortId(nodeId(previous))} lost`);
-      this.d.publish('status', { kind: 'gateway_lost', detail: { node_id: nodeId(previous) } });
-    }
-    if (next !== null && next !== previous) {
-      this.d.logger.info({ event: 'gateway_selected', peer_id: nodeId(next) }, `internet via gateway ${shortId(nodeId(next))}`);
-      this.d.publish('status', { kind: 'gateway_selected', detail: { node_id: nodeId(next) } });
-    }
+    await this.d.policy.apply(() => undefined);
+    if (previous !== null && previous !== next) this.d.events.emit({ type: 'gateway_lost', nodeId: nodeId(previous) });
+    if (next !== null && next !== previous) this.d.events.emit({ type: 'gateway_selected', nodeId: nodeId(next) });
     if (this.killSwitch !== wasBlocking) {
-      const reason = 'routing via the mesh is on and no gateway is reachable';
-      if (this.killSwitch) this.d.logger.warn({ event: 'kill_switch', engaged: true }, `BLOCKING INTERNET: ${reason}`);
-      else if (wasBlocking !== null) this.d.logger.info({ event: 'kill_switch', engaged: false }, 'internet reachable again through the mesh');
-      this.d.publish('status', { kind: 'kill_switch', detail: { engaged: this.killSwitch, ...(this.killSwitch ? { reason } : {}) } });
+      this.d.events.emit({ type: 'kill_switch', engaged: this.killSwitch, reason: this.killSwitch ? KILL_SWITCH_REASON : null, initial: wasBlocking === null });
     }
   }
 }

@@ -1,20 +1,38 @@
 // The daemon's `status`: who this node is, its interface, peers, routing and
 // counters, from the engine's live state.
 
+import type { Config } from '../config/schema.js';
+import type { Identity } from '../identity/identity.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
+import type { Engine } from '../native/engine.js';
+import type { PeerView } from '../peers/view.js';
 import type { StatusView } from '../rpc/wire.js';
-import type { Daemon } from './daemon.js';
+import type { MeshAddressing } from './snapshot.js';
 
-export function buildStatus(d: Daemon): StatusView {
-  const config = d.currentConfig;
+export interface StatusDeps {
+  config(): Config;
+  identity: Identity;
+  addressing: MeshAddressing;
+  engine: Pick<Engine, 'stats' | 'localPort'>;
+  interfaceUp(): boolean;
+  roles(): string[];
+  peers(): PeerView[];
+  /** LAN announcements dropped by discovery, when it runs. */
+  discoveryDrops(): { malformed: number; spoofed: number } | undefined;
+  routing: { readonly on: boolean; readonly selected: string | null; readonly killSwitch: boolean };
+  startedAt: Date;
+}
+
+export function buildStatus(d: StatusDeps): StatusView {
+  const config = d.config();
   const counters = d.engine.stats();
   const drops: Record<string, number> = {};
   for (const [name, value] of Object.entries(counters)) {
     if (name.startsWith('drop_')) drops[name.slice('drop_'.length)] = value;
   }
   // LAN announcements dropped by the control plane (discovery/).
-  drops.discovery_malformed = d.discovery?.dropped.malformed ?? 0;
-  drops.discovery_spoofed = d.discovery?.dropped.spoofed ?? 0;
+  drops.discovery_malformed = d.discoveryDrops()?.malformed ?? 0;
+  drops.discovery_spoofed = d.discoveryDrops()?.spoofed ?? 0;
   const peers = d.peers();
   const n = (k: string): number => counters[k] ?? 0;
   return {
@@ -23,7 +41,7 @@ export function buildStatus(d: Daemon): StatusView {
     shortId: d.identity.shortId,
     publicKey: d.identity.publicKeyHex,
     meshIp: d.addressing.meshIp,
-    interface: { name: config.interface.name, up: d.interfaceUp, mtu: config.interface.mtu },
+    interface: { name: config.interface.name, up: d.interfaceUp(), mtu: config.interface.mtu },
     role: d.roles(),
     udpPort: d.engine.localPort(),
     trustMode: config.trust.mode,

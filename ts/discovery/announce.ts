@@ -10,7 +10,7 @@
 //  8 32  static public key
 
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
-import type { Role } from '../routing/adverts.js';
+import type { Role } from '../routing/roles.js';
 
 const MAGIC = Buffer.from('PIMD');
 export const ANNOUNCE_VERSION = 1;

@@ -2,6 +2,7 @@
 // parses it. The capture is a lab process, so cleanup() ends a forgotten one.
 
 import { readFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Lab, Node } from './netns.js';
 import { parsePcap, type Frame } from './pcap.js';
@@ -14,12 +15,28 @@ export interface CaptureOptions {
 export interface Capture {
   /** The pcap file, inside a lab temp dir. */
   readonly file: string;
+  /**
+   * Waits until the frames written so far satisfy `done` (tcpdump writes
+   * each frame as it reads it). Stopping right after traffic can lose what
+   * tcpdump has not read yet on a busy machine; a test that needs every
+   * frame waits for them first.
+   */
+  waitFor(what: string, done: (frames: Frame[]) => boolean, timeoutMs?: number): Promise<Frame[]>;
   /** Ends tcpdump and returns every frame it wrote. Calling it again returns the same frames. */
   stop(): Promise<Frame[]>;
 }
 
 const START_TIMEOUT_MS = 5000;
 const STOP_TIMEOUT_MS = 5000;
+const WAIT_TIMEOUT_MS = 10_000;
+const POLL_MS = 25;
+const PCAP_HEADER_BYTES = 24;
+
+/** The frames in the file so far; none before tcpdump has written the file's header. */
+async function readFrames(file: string): Promise<Frame[]> {
+  const bytes = await readFile(file).catch(() => Buffer.alloc(0));
+  return bytes.length < PCAP_HEADER_BYTES ? [] : parsePcap(bytes);
+}
 
 /** Resolves once tcpdump is listening, so traffic sent afterwards is in the capture. */
 export async function startCapture(lab: Lab, node: Node, iface: string, opts: CaptureOptions = {}): Promise<Capture> {
@@ -45,6 +62,15 @@ export async function startCapture(lab: Lab, node: Node, iface: string, opts: Ca
   };
   return {
     file,
+    async waitFor(what, done, timeoutMs = WAIT_TIMEOUT_MS) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const sofar = await readFrames(file);
+        if (done(sofar)) return sofar;
+        if (Date.now() > deadline) throw new Error(`capture on ${iface} in ${node.ns}: timed out waiting for ${what} (${sofar.length} frames so far)`);
+        await delay(POLL_MS);
+      }
+    },
     stop: () => (frames ??= finish()),
   };
 }

@@ -6,10 +6,11 @@
 
 import { parseIpv4 } from '../net/ipv4.js';
 import { INFINITY, type AdvertEntry } from './distance-vector.js';
+import { ROLES, type Role } from './roles.js';
+
+export { ROLES, type Role };
 
 export const ADVERT_VERSION = 1;
-export const ROLES = ['gateway'] as const;
-export type Role = (typeof ROLES)[number];
 /** The data plane carries advertisements of at most 1024 bytes. */
 export const MAX_ADVERT_BYTES = 1024;
 

@@ -3,7 +3,7 @@
 // INFINITY = 16, split horizon with poison reverse, periodic and triggered
 // advertisements, and expiry. Pure: the clock is passed in.
 
-import type { Role } from './adverts.js';
+import type { Role } from './roles.js';
 
 export const INFINITY = 16;
 /** A route not refreshed for this long becomes unreachable. */

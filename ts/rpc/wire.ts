@@ -1,13 +1,56 @@
-// The only place snake_case appears: the JSON shapes of interface.md §4,
-// built from the daemon's camelCase views.
+// The only place snake_case appears (with notify.ts): the JSON shapes of
+// docs/RPC.md, typed, built from the daemon's camelCase views. The CLI's
+// renderers read the same types.
 
 import { nodeIdFromPublicKey, shortId } from '../identity/node-id.js';
 import type { PeerView } from '../peers/view.js';
 import type { DiscoveredNode } from '../discovery/discovery.js';
+import type { Preflight } from '../daemon/gateway.js';
+import type { RouteTableView } from '../routing/table-view.js';
 
 export const SCHEMA_VERSION = 1;
 
-export function peerSummary(v: PeerView): Record<string, unknown> {
+export interface WirePeerSummary {
+  node_id: string;
+  node_id_short: string;
+  label: string | null;
+  mesh_ip: string;
+  endpoint: string | null;
+  transport: 'udp';
+  state: PeerView['state'];
+  path: string;
+  route_hops: number;
+  last_handshake_s: number | null;
+  last_seen_s: number | null;
+  rx_bytes: number;
+  tx_bytes: number;
+  latency_ms: number | null;
+  is_gateway: boolean;
+  static: boolean;
+  x25519_pubkey: string;
+  last_error: string | null;
+}
+
+/** A peer known only by key and/or address (a refused or unverifiable handshake). */
+export interface WireAnonymousPeer {
+  node_id: string | null;
+  node_id_short: string | null;
+  endpoint: string | null;
+  x25519_pubkey: string | null;
+}
+
+export interface WireDiscovered {
+  node_id: string;
+  address: string;
+  mechanism: 'broadcast';
+  first_seen_s: number;
+  last_seen_s: number;
+  label_announced: string | null;
+  x25519_pubkey: string;
+  is_gateway: boolean;
+}
+
+export function peerSummary(v: PeerView): WirePeerSummary {
   return {
     node_id: v.nodeId,
     node_id_short: v.shortId,
@@ -31,12 +74,12 @@ export function peerSummary(v: PeerView): Record<string, unknown> {
 }
 
 /** What a peer event can say about a peer known only by key and/or address. */
-export function anonymousPeerSummary(publicKey: string | null, endpoint: string | null): Record<string, unknown> {
+export function anonymousPeerSummary(publicKey: string | null, endpoint: string | null): WireAnonymousPeer {
   const nodeId = publicKey === null ? null : nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
   return { node_id: nodeId, node_id_short: nodeId === null ? null : shortId(nodeId), endpoint, x25519_pubkey: publicKey };
 }
 
-export function discoveredWire(n: DiscoveredNode, nowMs: number): Record<string, unknown> {
+export function discoveredWire(n: DiscoveredNode, nowMs: number): WireDiscovered {
   return {
     node_id: n.nodeId,
     address: n.address,
@@ -78,7 +121,36 @@ export interface StatusView {
   startedAt: Date;
 }
 
-export function status(s: StatusView): Record<string, unknown> {
+export interface WireStatus {
+  node: string;
+  node_id: string;
+  node_id_short: string;
+  x25519_pubkey: string;
+  mesh_ip: string;
+  interface: { name: string; up: boolean; mtu: number };
+  role: string[];
+  transport: { udp: { port: number } };
+  trust: { mode: string };
+  peers: WirePeerSummary[];
+  routes: { active: number; selected_gateway: string | null };
+  stats: {
+    forwarded_bytes: number;
+    forwarded_packets: number;
+    dropped: number;
+    congestion_drops: number;
+    drops: Record<string, number>;
+    tx_bytes: number;
+    rx_bytes: number;
+    tx_packets: number;
+    rx_packets: number;
+  };
+  uptime_s: number;
+  route_on: boolean;
+  kill_switch: boolean;
+  started_at: string;
+}
+
+export function status(s: StatusView): WireStatus {
   return {
     node: s.node,
     node_id: s.nodeId,
@@ -107,4 +179,27 @@ export function status(s: StatusView): Record<string, unknown> {
     kill_switch: s.killSwitch,
     started_at: s.startedAt.toISOString(),
   };
+}
+
+export interface WireRouteTable {
+  routes: { destination: string; via: string; hops: number; is_gateway: boolean; age_s: number | null }[];
+  gateways: { node_id: string; via: string; hops: number; score: number | null; selected: boolean }[];
+}
+
+export function routeTableWire(t: RouteTableView): WireRouteTable {
+  return {
+    routes: t.routes.map((r) => ({ destination: r.destination, via: r.via, hops: r.hops, is_gateway: r.isGateway, age_s: r.ageS })),
+    gateways: t.gateways.map((g) => ({ node_id: g.nodeId, via: g.via, hops: g.hops, score: g.score, selected: g.selected })),
+  };
+}
+
+export interface WirePreflight {
+  supported: boolean;
+  platform: string;
+  checks: { name: string; ok: boolean; detail: string }[];
+  suggested_nat_interfaces: string[];
+}
+
+export function preflightWire(p: Preflight): WirePreflight {
+  return { supported: p.supported, platform: p.platform, checks: p.checks, suggested_nat_interfaces: p.suggestedNatInterfaces };
 }

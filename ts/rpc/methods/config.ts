@@ -1,11 +1,17 @@
+// config.get / config.save: the config file's text (or parsed content), and
+// a validated, atomic save applied live.
+
 import * as fs from 'node:fs';
 import { parse } from '../../config/toml.js';
-import type { Daemon } from '../../daemon/daemon.js';
-import { saveConfig } from '../../daemon/config-ops.js';
 import { PimError } from '../../errors.js';
 import { defineMethod, type MethodTable } from '../dispatch.js';
 
-export function configMethods(d: Daemon): MethodTable {
+export interface ConfigMethodDeps {
+  configPath: string;
+  save(text: string, dryRun: boolean): Promise<{ saved: boolean; requiresRestart: string[]; writtenTo: string | null }>;
+}
+
+export function configMethods(d: ConfigMethodDeps): MethodTable {
   return {
     'config.get': defineMethod({ format: { type: 'string', optional: true } }, async ({ format }) => {
       if (format !== undefined && format !== 'toml' && format !== 'json') {
@@ -19,8 +25,9 @@ export function configMethods(d: Daemon): MethodTable {
         last_modified: stat.mtime.toISOString(),
       };
     }),
-    'config.save': defineMethod({ config: { type: 'string' }, dry_run: { type: 'boolean', optional: true } }, ({ config, dry_run }) =>
-      d.editConfig(() => saveConfig(d, config, dry_run ?? false)),
-    ),
+    'config.save': defineMethod({ config: { type: 'string' }, dry_run: { type: 'boolean', optional: true } }, async ({ config, dry_run }) => {
+      const r = await d.save(config, dry_run ?? false);
+      return { saved: r.saved, requires_restart: r.requiresRestart, written_to: r.writtenTo };
+    }),
   };
 }

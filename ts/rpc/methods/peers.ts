@@ -1,26 +1,43 @@
-import type { Daemon } from '../../daemon/daemon.js';
-import { addStaticPeer, removeStaticPeer } from '../../daemon/config-ops.js';
-import { forgetPeer, pairPeer } from '../../daemon/pairing.js';
+// peers.*: the peer list, static peers in the config file, and the user's
+// explicit trust decisions (pair, forget).
+
 import { PimError } from '../../errors.js';
+import type { PeerView } from '../../peers/view.js';
 import { defineMethod, type MethodTable } from '../dispatch.js';
 import { peerSummary } from '../wire.js';
 
-export function peerMethods(d: Daemon): MethodTable {
+export interface PeerMethodDeps {
+  peers(): PeerView[];
+  addStatic(peer: { address: string; publicKey: string; label?: string | undefined }): Promise<{ nodeId: string; configEntryId: string }>;
+  removeStatic(ref: { nodeId?: string | undefined; configEntryId?: string | undefined }): Promise<void>;
+  pair(id: string): Promise<{ nodeId: string; state: string }>;
+  forget(id: string): Promise<void>;
+}
+
+export function peerMethods(d: PeerMethodDeps): MethodTable {
   return {
     'peers.list': defineMethod({}, () => d.peers().map(peerSummary)),
     'peers.add_static': defineMethod(
       { address: { type: 'string' }, public_key: { type: 'string' }, label: { type: 'string', optional: true } },
-      (p) => addStaticPeer(d, p),
+      async ({ address, public_key, label }) => {
+        const added = await d.addStatic({ address, publicKey: public_key, label });
+        return { node_id: added.nodeId, config_entry_id: added.configEntryId };
+      },
     ),
-    'peers.remove': defineMethod({ node_id: { type: 'string', optional: true }, config_entry_id: { type: 'string', optional: true } }, (p) =>
-      removeStaticPeer(d, p),
-    ),
-    'peers.forget': defineMethod({ node_id: { type: 'string' } }, ({ node_id }) => forgetPeer(d, node_id)),
-    'peers.pair': defineMethod({ node_id: { type: 'string' }, trust: { type: 'string', optional: true } }, ({ node_id, trust }) => {
+    'peers.remove': defineMethod({ node_id: { type: 'string', optional: true }, config_entry_id: { type: 'string', optional: true } }, async (p) => {
+      await d.removeStatic({ nodeId: p.node_id, configEntryId: p.config_entry_id });
+      return null;
+    }),
+    'peers.forget': defineMethod({ node_id: { type: 'string' } }, async ({ node_id }) => {
+      await d.forget(node_id);
+      return { forgot_identity: true };
+    }),
+    'peers.pair': defineMethod({ node_id: { type: 'string' }, trust: { type: 'string', optional: true } }, async ({ node_id, trust }) => {
       if (trust !== undefined && trust !== 'persist') {
         throw new PimError('invalid_params', `invalid params: 'trust' must be "persist" (pairings are always persisted)`);
       }
-      return pairPeer(d, node_id);
+      const paired = await d.pair(node_id);
+      return { node_id: paired.nodeId, state: paired.state };
     }),
   };
 }

@@ -1,66 +1,50 @@
 // route.* and gateway.*: the mesh's routing table, the client's "route
-// internet via mesh" with its gateway choice, and this node's gateway role.
+// internet via mesh" with its gateway choice, this node's gateway role, and
+// the nodes LAN discovery heard.
 
-import type { Daemon } from '../../daemon/daemon.js';
-import { nodeIdFromPublicKey } from '../../identity/node-id.js';
+import type { Preflight } from '../../daemon/gateway.js';
+import type { DiscoveredNode } from '../../discovery/discovery.js';
+import type { RouteTableView } from '../../routing/table-view.js';
 import { defineMethod, type MethodTable } from '../dispatch.js';
-import { discoveredWire } from '../wire.js';
+import { discoveredWire, preflightWire, routeTableWire } from '../wire.js';
 
-const nodeId = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
-
-function gatewayState(d: Daemon): { active: boolean; nat_interface: string | null } {
-  return { active: d.gateway.active, nat_interface: d.gateway.natInterface ?? d.currentConfig.gateway.nat_interface };
+export interface GatewayState {
+  active: boolean;
+  natInterface: string | null;
 }
 
-export function routeMethods(d: Daemon): MethodTable {
+export interface RouteMethodDeps {
+  routeTable(): RouteTableView;
+  /** Turns routing via the mesh on or off (persisted); answers the selected gateway's node_id. */
+  setRouteOn(on: boolean): Promise<{ on: boolean; viaGatewayId: string | null }>;
+  gatewayPreflight(): Promise<Preflight>;
+  enableGateway(natInterface: string | null): Promise<GatewayState>;
+  disableGateway(): Promise<GatewayState>;
+  gatewayStatus(): GatewayState & { peersThroughMe: number };
+  discovered(): readonly DiscoveredNode[];
+}
+
+const gatewayWire = (g: GatewayState): Record<string, unknown> => ({ active: g.active, nat_interface: g.natInterface });
+
+export function routeMethods(d: RouteMethodDeps): MethodTable {
   return {
-    'route.table': defineMethod({}, () => {
-      const now = Date.now();
-      const peers = d.peers();
-      // A neighbour with a working session is a route of one hop, whatever
-      // it has advertised; farther nodes come from the routing table.
-      const direct = peers
-        .filter((p) => p.state === 'active' && p.path === 'direct')
-        .map((p) => ({ destination: `${p.meshIp}/32`, via: p.nodeId, hops: 1, is_gateway: p.isGateway, age_s: p.lastHandshakeS }));
-      const near = new Set(direct.map((r) => r.via));
-      const far = d.mesh.table
-        .reachable()
-        .filter((r) => !near.has(nodeId(r.key)))
-        .map((r) => ({
-          destination: `${r.ip}/32`,
-          via: nodeId(r.via),
-          hops: r.hops,
-          is_gateway: r.roles.includes('gateway'),
-          age_s: Math.floor((now - r.updatedAt) / 1000),
-        }));
-      return {
-        routes: [...direct, ...far],
-        gateways: d.mesh.gatewayCandidates().map((g) => ({
-          node_id: nodeId(g.publicKey),
-          via: nodeId(d.mesh.route(g.publicKey)?.via ?? g.publicKey),
-          hops: g.hops,
-          score: g.latencyMs,
-          selected: d.routing.selected === g.publicKey,
-        })),
-      };
-    }),
+    'route.table': defineMethod({}, () => routeTableWire(d.routeTable())),
     'route.set_split_default': defineMethod({ on: { type: 'boolean' } }, async ({ on }) => {
-      await d.routing.setOn(on);
-      return { on: d.routing.on, via_gateway_id: d.routing.selected === null ? null : nodeId(d.routing.selected) };
+      const r = await d.setRouteOn(on);
+      return { on: r.on, via_gateway_id: r.viaGatewayId };
     }),
-    'gateway.preflight': defineMethod({}, () => d.gateway.preflight(d.currentConfig.gateway.nat_interface)),
-    'gateway.enable': defineMethod({ nat_interface: { type: 'string', optional: true } }, async ({ nat_interface }) => {
-      await d.gateway.enable(nat_interface ?? null, true);
-      return gatewayState(d);
+    'gateway.preflight': defineMethod({}, async () => preflightWire(await d.gatewayPreflight())),
+    'gateway.enable': defineMethod({ nat_interface: { type: 'string', optional: true } }, async ({ nat_interface }) =>
+      gatewayWire(await d.enableGateway(nat_interface ?? null)),
+    ),
+    'gateway.disable': defineMethod({}, async () => gatewayWire(await d.disableGateway())),
+    'gateway.status': defineMethod({}, () => {
+      const s = d.gatewayStatus();
+      return { ...gatewayWire(s), peers_through_me: s.peersThroughMe };
     }),
-    'gateway.disable': defineMethod({}, async () => {
-      await d.gateway.disable(true);
-      return gatewayState(d);
-    }),
-    'gateway.status': defineMethod({}, () => ({ ...gatewayState(d), peers_through_me: d.gateway.peersThroughMe() })),
     'peers.discovered': defineMethod({}, () => {
       const now = Date.now();
-      return (d.discovery?.list() ?? []).map((n) => discoveredWire(n, now));
+      return d.discovered().map((n) => discoveredWire(n, now));
     }),
   };
 }

@@ -1,8 +1,11 @@
-import type { Daemon } from '../../daemon/daemon.js';
 import { defineMethod, type MethodTable } from '../dispatch.js';
-import { status } from '../wire.js';
+import { status, type StatusView } from '../wire.js';
 
-export function statusMethods(d: Daemon): MethodTable {
+export interface StatusMethodDeps {
+  status(): StatusView;
+}
+
+export function statusMethods(d: StatusMethodDeps): MethodTable {
   return {
     status: defineMethod({}, () => status(d.status())),
   };

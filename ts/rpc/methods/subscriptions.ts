@@ -1,7 +1,7 @@
 // `<topic>.subscribe` / `<topic>.unsubscribe` for status, peers, gateway
 // and logs. logs.subscribe replays the recent history, then streams live.
 
-import type { Daemon } from '../../daemon/daemon.js';
+import type { LogEntry } from '../../log/history.js';
 import { defineMethod, type MethodTable } from '../dispatch.js';
 import type { Topic } from '../events.js';
 
@@ -17,7 +17,12 @@ function pair(topic: Topic): MethodTable {
   };
 }
 
-export function subscriptionMethods(d: Daemon): MethodTable {
+export interface SubscriptionMethodDeps {
+  /** The recent log lines, oldest first. */
+  recentLogs(): readonly LogEntry[];
+}
+
+export function subscriptionMethods(d: SubscriptionMethodDeps): MethodTable {
   return {
     ...pair('status'),
     ...pair('peers'),
@@ -25,7 +30,7 @@ export function subscriptionMethods(d: Daemon): MethodTable {
     ...pair('logs'),
     'logs.subscribe': defineMethod({}, (_p, ctx) => {
       const subscriptionId = ctx.subscribe('logs');
-      const history = [...d.history.recent];
+      const history = [...d.recentLogs()];
       // The connection sends these after the answer, then live lines.
       for (const entry of history) ctx.notify('logs', { ...entry, at: entry.ts });
       return { subscription_id: subscriptionId, replayed: history.length };

@@ -1,0 +1,68 @@
+// What `route.table` shows: every node this one reaches, with its next hop
+// and distance, and the gateways it could route the internet through.
+// Pure: built from the peer views, the routing table and the gateway choice.
+
+import { nodeIdFromPublicKey } from '../identity/node-id.js';
+import type { PeerView } from '../peers/view.js';
+import type { Route } from './distance-vector.js';
+import type { GatewayCandidate } from './gateway-select.js';
+
+export interface RouteRow {
+  destination: string;
+  /** node_id of the next hop. */
+  via: string;
+  hops: number;
+  isGateway: boolean;
+  ageS: number | null;
+}
+
+export interface GatewayRow {
+  nodeId: string;
+  via: string;
+  hops: number;
+  /** Latency in ms; null until measured. */
+  score: number | null;
+  selected: boolean;
+}
+
+export interface RouteTableView {
+  routes: RouteRow[];
+  gateways: GatewayRow[];
+}
+
+const nodeId = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
+
+export function routeTableView(
+  peers: readonly PeerView[],
+  reachable: readonly Route[],
+  candidates: readonly GatewayCandidate[],
+  selected: string | null,
+  nowMs: number,
+): RouteTableView {
+  // A neighbour with a working session is a route of one hop, whatever it
+  // has advertised; farther nodes come from the routing table.
+  const direct = peers
+    .filter((p) => p.state === 'active' && p.path === 'direct')
+    .map((p) => ({ destination: `${p.meshIp}/32`, via: p.nodeId, hops: 1, isGateway: p.isGateway, ageS: p.lastHandshakeS }));
+  const near = new Set(direct.map((r) => r.via));
+  const far = reachable
+    .filter((r) => !near.has(nodeId(r.key)))
+    .map((r) => ({
+      destination: `${r.ip}/32`,
+      via: nodeId(r.via),
+      hops: r.hops,
+      isGateway: r.roles.includes('gateway'),
+      ageS: Math.floor((nowMs - r.updatedAt) / 1000),
+    }));
+  const byKey = new Map(reachable.map((r) => [r.key, r]));
+  return {
+    routes: [...direct, ...far],
+    gateways: candidates.map((g) => ({
+      nodeId: nodeId(g.publicKey),
+      via: nodeId(byKey.get(g.publicKey)?.via ?? g.publicKey),
+      hops: g.hops,
+      score: g.latencyMs,
+      selected: selected === g.publicKey,
+    })),
+  };
+}
