@@ -16,8 +16,8 @@ use crate::dataplane::{actions, inbound, outbound, timer};
 use crate::error::EngineError;
 use crate::event::{EventSink, Events};
 use crate::io::tun::LinuxTun;
-use crate::io::udp;
 use crate::io::waker::Waker;
+use crate::io::{self, udp};
 use crate::proto::control::{self, MAX_ADVERT_LEN};
 use crate::proto::endpoint::Endpoint;
 use crate::proto::handshake::StaticKeys;
@@ -77,12 +77,14 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         let keys = StaticKeys::from_private(config.private_key);
         snapshot.validate(&keys.public)?;
-        let udp = udp::bind(config.bind, config.fwmark)?;
+        let offload = io::offload_wanted();
+        let udp = udp::bind(config.bind, config.fwmark, offload)?;
         let tun = LinuxTun::create(
             &config.tun_name,
             snapshot.mesh_ip,
             snapshot.mesh_prefix_len,
             config.mtu,
+            offload,
         )?;
         let io = EngineIo {
             tun: Box::new(tun),
@@ -109,6 +111,15 @@ impl Engine {
             control_tx: Mutex::new(Tx::default()),
         };
         engine.apply(snapshot)?;
+        let (ctx, stats) = (&engine.ctx, &engine.ctx.stats);
+        let gso = io::offload_wanted() && udp::gso_supported(&ctx.udp);
+        stats
+            .offload_tun
+            .store(ctx.tun.offload().into(), Ordering::Relaxed);
+        stats.offload_udp_gso.store(gso.into(), Ordering::Relaxed);
+        stats
+            .offload_udp_gro
+            .store(udp::gro(&ctx.udp).into(), Ordering::Relaxed);
         type Loop = fn(Arc<Context>);
         let loops: [(&str, Loop); 3] = [
             ("pim-outbound", outbound::run),

@@ -19,17 +19,17 @@ use crate::proto::handshake::StaticKeys;
 use crate::proto::timers::TICK;
 use crate::snapshot::{node_id, PeerSpec, Routing, Snapshot, TrustMode, TrustPolicy};
 
-const IP_A: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
-const IP_B: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
+pub(crate) const IP_A: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
+pub(crate) const IP_B: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
 
-struct Node {
-    engine: Engine,
-    kernel: UnixDatagram,
+pub(crate) struct Node {
+    pub(crate) engine: Engine,
+    pub(crate) kernel: UnixDatagram,
     events: Recorder,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
 }
 
-fn snapshot(own: Ipv4Addr, peers: Vec<PeerSpec>) -> Snapshot {
+pub(crate) fn snapshot(own: Ipv4Addr, peers: Vec<PeerSpec>) -> Snapshot {
     Snapshot {
         version: 1,
         mesh_ip: own,
@@ -51,7 +51,17 @@ fn start(seed: u8, udp: UdpSocket, snap: Snapshot) -> Node {
 }
 
 fn start_with_clock(seed: u8, udp: UdpSocket, snap: Snapshot, clock: Arc<OffsetClock>) -> Node {
-    let (tun, kernel) = MemTun::pair();
+    start_with_tun(seed, udp, snap, clock, MemTun::pair())
+}
+
+/// A node on a given stand-in TUN (offload tests use one with virtio-net headers).
+pub(crate) fn start_with_tun(
+    seed: u8,
+    udp: UdpSocket,
+    snap: Snapshot,
+    clock: Arc<OffsetClock>,
+    (tun, kernel): (MemTun, UnixDatagram),
+) -> Node {
     kernel
         .set_read_timeout(Some(Duration::from_secs(8)))
         .unwrap();
@@ -77,11 +87,16 @@ fn start_with_clock(seed: u8, udp: UdpSocket, snap: Snapshot, clock: Arc<OffsetC
     }
 }
 
-fn loopback() -> UdpSocket {
-    crate::io::udp::bind("127.0.0.1:0".parse().unwrap(), 0).unwrap()
+pub(crate) fn loopback() -> UdpSocket {
+    crate::io::udp::bind("127.0.0.1:0".parse().unwrap(), 0, true).unwrap()
 }
 
-fn peer(seed: u8, ip: Ipv4Addr, endpoint: Option<SocketAddr>, persistent: bool) -> PeerSpec {
+pub(crate) fn peer(
+    seed: u8,
+    ip: Ipv4Addr,
+    endpoint: Option<SocketAddr>,
+    persistent: bool,
+) -> PeerSpec {
     PeerSpec {
         public_key: StaticKeys::from_private([seed; 32]).public,
         mesh_ip: ip,
@@ -114,7 +129,7 @@ fn static_pair_with_clock(clock: Arc<OffsetClock>) -> (Node, Node) {
     (a, b)
 }
 
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !f() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");

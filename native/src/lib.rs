@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod io;
+pub mod offload;
 pub mod proto;
 pub mod ratelimit;
 pub mod snapshot;

@@ -71,11 +71,18 @@ counters!(
     drop_no_endpoint,
     drop_queue_full,
     drop_oversized,
+    // a TUN read whose offload header does not match the packet
+    drop_bad_offload,
     // I/O failures
     icmp_unreachable_sent,
     tun_write_errors,
     udp_send_errors,
     events_dropped,
+    // offloads in use (gauges, 1 = on): TSO and coalesced writes on the TUN
+    // device, segmented UDP sends, coalesced UDP reads
+    offload_tun,
+    offload_udp_gso,
+    offload_udp_gro,
 );
 
 impl Stats {
@@ -90,7 +97,7 @@ impl Stats {
 
 impl StatsSnapshot {
     /// Every drop counter, by the reason name used in status.stats.
-    pub fn drops(&self) -> [(&'static str, u64); 24] {
+    pub fn drops(&self) -> [(&'static str, u64); 25] {
         [
             ("malformed", self.drop_malformed),
             ("bad_mac", self.drop_bad_mac),
@@ -116,6 +123,7 @@ impl StatsSnapshot {
             ("no_endpoint", self.drop_no_endpoint),
             ("queue_full", self.drop_queue_full),
             ("oversized", self.drop_oversized),
+            ("bad_offload", self.drop_bad_offload),
         ]
     }
 }

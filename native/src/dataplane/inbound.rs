@@ -1,6 +1,7 @@
 //! Inbound: UDP → TUN, on its own thread.
 //!
-//! 1. recv a datagram (non-blocking; poll with the stop waker when idle)
+//! 1. recv datagrams (non-blocking; poll with the stop waker when idle); with
+//!    UDP GRO one buffer may hold several of one sender, cut apart here
 //! 2. parse the header; anything malformed is counted and dropped
 //! 3. handshakes go to `handshakes`; transport messages:
 //! 4. find the session by receiver index, open it (replay window, AEAD)
@@ -8,7 +9,8 @@
 //! 6. what the plaintext is: a relay envelope goes to `relay` (which may come
 //!    back here with the datagram inside); an IP packet must come from the
 //!    peer's mesh IP and be for us (or, on a gateway, for the internet)
-//! 7. write it to the TUN
+//! 7. write it to the TUN (through `Tx`, which joins segments of one TCP
+//!    flow into one write when the device's offloads are on)
 
 use std::io::ErrorKind;
 use std::sync::atomic::Ordering;
@@ -30,7 +32,7 @@ use super::{actions, handshakes, ipv4, relay, MAX_DATAGRAM};
 use crate::io::batch::RecvBatch;
 
 pub fn run(ctx: Arc<Context>) {
-    let mut batch = RecvBatch::new(MAX_DATAGRAM);
+    let mut batch = RecvBatch::new(&ctx.udp, MAX_DATAGRAM);
     let mut plain = vec![0u8; MAX_DATAGRAM];
     // Where a relayed datagram is opened (its envelope stays in `plain`).
     let mut spare = vec![0u8; MAX_DATAGRAM];
@@ -41,15 +43,18 @@ pub fn run(ctx: Arc<Context>) {
                 let now = ctx.clock.now();
                 for i in 0..n {
                     match batch.get(i) {
-                        Some((datagram, src)) => handle(
-                            &ctx,
-                            datagram,
-                            Endpoint::Udp(src),
-                            &mut plain,
-                            &mut spare,
-                            &mut tx,
-                            now,
-                        ),
+                        Some((datagrams, src)) => {
+                            for datagram in datagrams {
+                                // A GRO buffer holds up to 64 KB; a single
+                                // datagram that large is none of pim's.
+                                if datagram.len() > MAX_DATAGRAM {
+                                    Stats::inc(&ctx.stats.drop_malformed);
+                                    continue;
+                                }
+                                let src = Endpoint::Udp(src);
+                                handle(&ctx, datagram, src, &mut plain, &mut spare, &mut tx, now);
+                            }
+                        }
                         // Larger than any datagram pim sends.
                         None => Stats::inc(&ctx.stats.drop_malformed),
                     }
@@ -172,12 +177,12 @@ fn on_transport(
         }
         Payload::Unknown => return Stats::inc(&ctx.stats.drop_unknown_payload),
     };
-    deliver(ctx, &peer, packet, peer_ip);
+    deliver(ctx, &peer, packet, peer_ip, tx);
 }
 
 /// Cryptokey routing, then the TUN: a peer speaks only for its own mesh
 /// address, except the selected gateway, which relays the internet's answers.
-fn deliver(ctx: &Context, peer: &Peer, packet: &[u8], peer_ip: std::net::Ipv4Addr) {
+fn deliver(ctx: &Context, peer: &Peer, packet: &[u8], peer_ip: std::net::Ipv4Addr, tx: &mut Tx) {
     let Some(header) = ipv4::parse(packet) else {
         return Stats::inc(&ctx.stats.drop_not_ipv4);
     };
@@ -195,17 +200,13 @@ fn deliver(ctx: &Context, peer: &Peer, packet: &[u8], peer_ip: std::net::Ipv4Add
     if header.dst != ctx.mesh_ip && !for_internet {
         return Stats::inc(&ctx.stats.drop_not_for_us);
     }
-    match ctx.tun.send(&packet[..header.total_len]) {
-        Ok(_) => {
-            Stats::inc(&ctx.stats.rx_packets);
-            Stats::add(&ctx.stats.rx_bytes, header.total_len as u64);
-            peer.rx_bytes
-                .fetch_add(header.total_len as u64, Ordering::Relaxed);
-            if for_internet {
-                peer.gateway_bytes
-                    .fetch_add(header.total_len as u64, Ordering::Relaxed);
-            }
-        }
-        Err(_) => Stats::inc(&ctx.stats.tun_write_errors),
+    tx.deliver(ctx, &packet[..header.total_len]);
+    Stats::inc(&ctx.stats.rx_packets);
+    Stats::add(&ctx.stats.rx_bytes, header.total_len as u64);
+    peer.rx_bytes
+        .fetch_add(header.total_len as u64, Ordering::Relaxed);
+    if for_internet {
+        peer.gateway_bytes
+            .fetch_add(header.total_len as u64, Ordering::Relaxed);
     }
 }

@@ -1,6 +1,9 @@
 //! Outbound: TUN → UDP, on its own thread.
 //!
-//! 1. read an IP packet from the TUN (non-blocking; poll with the stop waker)
+//! 1. read an IP packet from the TUN (non-blocking; poll with the stop waker);
+//!    with the device's offloads on, a TCP super-segment is cut into packets
+//!    and a partial checksum completed first (offload::split), then each
+//!    packet goes on alone
 //! 2. route it: a mesh address to its peer (registry read lock); any other
 //!    address to the selected gateway, or refuse it (the kill-switch)
 //! 3. under the peer's lock: take its current session, or hold the packet
@@ -15,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use crate::event::Event;
 use crate::io::waker::Wait;
+use crate::offload::split::{self, Segments};
+use crate::offload::{VnetHdr, GSO_NONE, MAX_SUPER_PACKET};
 use crate::proto::endpoint::Endpoint;
 use crate::proto::session::SealError;
 use crate::proto::tunnel::{Actions, Outbound};
@@ -26,15 +31,24 @@ use super::{actions, icmp, ipv4, MAX_PACKET, RELAYED_MTU};
 use crate::io::batch::BATCH;
 
 pub fn run(ctx: Arc<Context>) {
-    let mut packet = vec![0u8; MAX_PACKET];
+    let mut packet = vec![
+        0u8;
+        if ctx.tun.offload() {
+            MAX_SUPER_PACKET
+        } else {
+            MAX_PACKET
+        }
+    ];
+    let mut segment = vec![0u8; MAX_PACKET];
     let mut tx = Tx::default();
     while !ctx.stopping() {
         // Take what the TUN holds, up to a batch, then send it in one go.
         let mut taken = 0;
         while taken < BATCH {
             match ctx.tun.recv(&mut packet) {
-                Ok(n) => {
-                    handle(&ctx, &packet[..n], &mut tx, ctx.clock.now());
+                Ok((hdr, n)) => {
+                    let now = ctx.clock.now();
+                    take(&ctx, &hdr, &mut packet[..n], &mut segment, &mut tx, now);
                     taken += 1;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -62,6 +76,31 @@ pub fn run(ctx: Arc<Context>) {
     }
 }
 
+/// One read from the TUN: a packet, or a super-segment to cut into packets.
+fn take(
+    ctx: &Context,
+    hdr: &VnetHdr,
+    packet: &mut [u8],
+    segment: &mut [u8],
+    tx: &mut Tx,
+    now: Instant,
+) {
+    if hdr.gso_type == GSO_NONE {
+        if hdr.needs_csum() && split::complete_checksum(packet, hdr).is_err() {
+            return Stats::inc(&ctx.stats.drop_bad_offload);
+        }
+        return handle(ctx, packet, tx, now);
+    }
+    match Segments::new(hdr, packet, segment.len()) {
+        Ok(mut segments) => {
+            while let Some(n) = segments.next_into(segment) {
+                handle(ctx, &segment[..n], tx, now);
+            }
+        }
+        Err(_) => Stats::inc(&ctx.stats.drop_bad_offload),
+    }
+}
+
 /// Drops a packet with a reason and tells the local sender why.
 fn refuse(
     ctx: &Context,
@@ -73,7 +112,7 @@ fn refuse(
 ) {
     Stats::inc(counter);
     if let Some(n) = icmp::unreachable(packet, header, ctx.mesh_ip, unreachable, tx.body()) {
-        if ctx.tun.send(&tx.body()[..n]).is_ok() {
+        if ctx.tun.send(&VnetHdr::NONE, &tx.body()[..n]).is_ok() {
             Stats::inc(&ctx.stats.icmp_unreachable_sent);
         }
     }

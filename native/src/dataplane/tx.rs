@@ -1,14 +1,25 @@
-//! Outgoing datagrams, straight to a neighbour or through a relay, sent in
-//! batches (sendmmsg). Every data-plane thread owns one `Tx` of BATCH
-//! preallocated slots (no allocation per packet): a datagram is built in
-//! `body()`, which keeps room in front for a relay envelope, so wrapping it
-//! costs no copy; `send` queues it, and `flush` sends the queue (a full
-//! queue flushes itself). Threads flush after each batch of work.
+//! What a data-plane thread sends: datagrams to peers (straight to a
+//! neighbour or through a relay) and packets into the TUN device. Every
+//! thread owns one `Tx` (no allocation per packet) and flushes it after each
+//! batch of work.
+//!
+//! Datagrams: SLOTS preallocated slots; one is built in `body()`, which
+//! keeps room in front for a relay envelope, so wrapping it costs no copy;
+//! `send` queues it, `flush` sends the queue (a full queue flushes itself)
+//! with sendmmsg, segmented by the kernel (UDP GSO) while the gauge
+//! `offload_udp_gso` says it may be.
+//!
+//! Packets: `deliver` writes one to the TUN device; with the device's
+//! offloads on, segments of one TCP flow are held and written joined
+//! (offload::coalesce) at the next flush.
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use crate::io::batch::{self, BATCH};
+use crate::io::batch;
+use crate::offload::coalesce::Coalescer;
+use crate::offload::VnetHdr;
 use crate::proto::control::{self, RelayHeader, RELAY_HEADER_LEN, RELAY_TTL};
 use crate::proto::endpoint::Endpoint;
 use crate::snapshot::{NodeId, PublicKey};
@@ -18,6 +29,9 @@ use super::context::Context;
 use super::MAX_DATAGRAM;
 
 const HEADROOM: usize = RELAY_HEADER_LEN;
+/// Datagrams queued at most: more than one 64 KB TCP super-segment cut
+/// into tunnel-MTU datagrams, so one flush sends a whole one.
+const SLOTS: usize = 64;
 
 pub struct Tx {
     slots: Vec<Vec<u8>>,
@@ -25,14 +39,17 @@ pub struct Tx {
     queued: Vec<(usize, usize, SocketAddr)>,
     /// Where a relay envelope is sealed before it takes its slot's place.
     hop: Vec<u8>,
+    /// TCP segments held for one joined TUN write.
+    coalescer: Coalescer,
 }
 
 impl Default for Tx {
     fn default() -> Self {
         Tx {
-            slots: (0..BATCH).map(|_| vec![0; MAX_DATAGRAM]).collect(),
-            queued: Vec::with_capacity(BATCH),
+            slots: (0..SLOTS).map(|_| vec![0; MAX_DATAGRAM]).collect(),
+            queued: Vec::with_capacity(SLOTS),
             hop: vec![0; MAX_DATAGRAM],
+            coalescer: Coalescer::default(),
         }
     }
 }
@@ -68,7 +85,7 @@ impl Tx {
                 self.seal_for_relay(ctx, &via, HEADROOM + len, now)
             }
         };
-        if self.queued.len() == BATCH {
+        if self.queued.len() == SLOTS {
             self.flush(ctx);
         }
         queued
@@ -85,7 +102,7 @@ impl Tx {
         let slot = self.queued.len();
         self.slots[slot][..envelope.len()].copy_from_slice(envelope);
         let queued = self.seal_for_relay(ctx, via, envelope.len(), now);
-        if self.queued.len() == BATCH {
+        if self.queued.len() == SLOTS {
             self.flush(ctx);
         }
         queued
@@ -120,8 +137,20 @@ impl Tx {
         }
     }
 
-    /// Sends everything queued.
+    /// Writes an IP packet into the TUN device, now or (offloads on, a TCP
+    /// segment) joined with the next ones of its flow at the next flush.
+    pub fn deliver(&mut self, ctx: &Context, packet: &[u8]) {
+        let mut write = tun_writer(ctx);
+        if ctx.tun.offload() {
+            self.coalescer.push(packet, &mut write);
+        } else {
+            write(&VnetHdr::NONE, packet);
+        }
+    }
+
+    /// Sends everything queued and writes every packet held.
     pub fn flush(&mut self, ctx: &Context) {
+        self.coalescer.flush(&mut tun_writer(ctx));
         if self.queued.is_empty() {
             return;
         }
@@ -131,8 +160,22 @@ impl Tx {
             .iter()
             .enumerate()
             .map(|(i, &(off, len, addr))| (&slots[i][off..off + len], addr));
-        let failed = batch::send_all(&ctx.udp, datagrams);
-        Stats::add(&ctx.stats.udp_send_errors, failed as u64);
+        let gso = ctx.stats.offload_udp_gso.load(Ordering::Relaxed) == 1;
+        let sent = batch::send_all(&ctx.udp, datagrams, gso);
+        Stats::add(&ctx.stats.udp_send_errors, sent.failed as u64);
+        if sent.gso_refused {
+            // The route cannot take segmented sends: every thread stops trying.
+            ctx.stats.offload_udp_gso.store(0, Ordering::Relaxed);
+        }
         self.queued.clear();
+    }
+}
+
+/// Writes into the TUN device, counting what fails.
+fn tun_writer(ctx: &Context) -> impl FnMut(&VnetHdr, &[u8]) + '_ {
+    move |hdr, p| {
+        if ctx.tun.send(hdr, p).is_err() {
+            Stats::inc(&ctx.stats.tun_write_errors);
+        }
     }
 }
