@@ -10,6 +10,8 @@ import { parsePcap, type Frame } from './pcap.js';
 export interface CaptureOptions {
   /** A tcpdump (pcap-filter) expression, e.g. 'udp port 51820'. */
   filter?: string;
+  /** Bytes kept of each packet (tcpdump -s), e.g. only the headers of large ones. */
+  snaplen?: number;
 }
 
 export interface Capture {
@@ -45,6 +47,7 @@ export async function startCapture(lab: Lab, node: Node, iface: string, opts: Ca
   // hands tcpdump each packet at once (libpcap otherwise batches them for up to
   // a second and drops the batch on SIGINT), -U writes each to the file at once.
   const args = ['-i', iface, '--immediate-mode', '-U', '-n', '-w', file];
+  if (opts.snaplen !== undefined) args.push('-s', String(opts.snaplen));
   if (opts.filter !== undefined) args.push(opts.filter);
   const tcpdump = lab.spawn(node, 'tcpdump', args);
   // tcpdump prints this on stderr once the capture socket is open.

@@ -70,9 +70,9 @@ export function writeConfig(m: MeshNode, peers: readonly StaticPeer[], opts: Mes
   fs.writeFileSync(m.configPath, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
 
-/** Starts pim-daemon in the node's namespace and waits until it is fully up (its interface is). */
-export async function startDaemon(lab: Lab, m: MeshNode, timeoutMs = 15_000): Promise<LabProcess> {
-  const proc = lab.spawn(m.node, process.execPath, [DAEMON_JS, '-c', m.configPath], { logFile: path.join(m.dir, 'daemon.log') });
+/** Starts pim-daemon in the node's namespace (with `env` added to its environment) and waits until it is fully up (its interface is). */
+export async function startDaemon(lab: Lab, m: MeshNode, timeoutMs = 15_000, env: Record<string, string> = {}): Promise<LabProcess> {
+  const proc = lab.spawn(m.node, process.execPath, [DAEMON_JS, '-c', m.configPath], { logFile: path.join(m.dir, 'daemon.log'), env });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.exitStatus) throw new Error(`pim-daemon on ${m.label} exited during start:\n${proc.output()}`);
