@@ -1,8 +1,10 @@
-// What every system's setup shares: the tunnel MTU, its daemons as Lab
-// processes, stopping them, and waiting for an interface or a first ping.
+// What every system's setup shares: what a set-up system is, the tunnel MTU,
+// its daemons as Lab processes, stopping them, and waiting for an interface
+// or a first ping.
 
-import { waitUntil } from '../lab/mesh.js';
+import { waitUntil, type MeshNode } from '../lab/mesh.js';
 import type { LabProcess, Node } from '../lab/netns.js';
+import type { SystemId } from './metrics.js';
 import type { Topology } from './topology.js';
 
 export const TUNNEL_MTU = 1420;
@@ -11,6 +13,23 @@ export interface Daemon {
   /** Which end: 'a', 'b' or a multi-peer neighbour 'p1'..'p8'. */
   side: string;
   proc: LabProcess;
+}
+
+export interface SystemUnderTest {
+  id: SystemId;
+  /** B's address in this system: what A's iperf3 and ping aim at. */
+  target: string;
+  /** p1..p8's addresses in this system, in the topology's order. */
+  peerTargets: string[];
+  /** The daemons of A and B (CPU and memory are measured on these). */
+  daemons: Daemon[];
+  /** The tunnel interface in A, for its offload settings; undefined for the raw veth. */
+  iface?: string;
+  /** pim only: the A and B nodes, for daemon.metrics and status. */
+  pimNodes?: [MeshNode, MeshNode];
+  /** One line for the report: how it was set up. */
+  setup: string;
+  stop(): Promise<void>;
 }
 
 export async function stopDaemons(daemons: readonly Daemon[]): Promise<void> {

@@ -8,8 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../lab/exec.js';
 import type { Node } from '../lab/netns.js';
-import { stopDaemons, TUNNEL_MTU, waitForLink, waitForPing, type Daemon } from './daemons.js';
-import type { SystemUnderTest } from './systems.js';
+import { stopDaemons, TUNNEL_MTU, waitForLink, waitForPing, type Daemon, type SystemUnderTest } from './daemons.js';
+
 import type { Topology } from './topology.js';
 
 function nebulaConfig(dir: string, name: string, hosts: ReadonlyArray<{ mesh: string; underlay: string }>): string {

@@ -22,7 +22,8 @@ import { readOffloads } from './offloads.js';
 import { SYSTEM_LABELS, type SystemId } from './metrics.js';
 import { buildResult, renderMarkdown, writeResults } from './report.js';
 import { formatNumber } from './stats.js';
-import { setupSystem, type SystemUnderTest } from './systems.js';
+import type { SystemUnderTest } from './daemons.js';
+import { setupSystem } from './systems.js';
 import { createTopology } from './topology.js';
 import { runWorkloads, type RunSample } from './workloads.js';
 

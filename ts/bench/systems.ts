@@ -15,27 +15,10 @@
 import { prepareNode, rpcCall, startDaemon, waitForPeerState, writeConfig, type MeshNode } from '../lab/mesh.js';
 import { BORINGTUN_VERSION, WIREGUARD_GO_VERSION, type Built } from './build.js';
 import type { SystemId } from './metrics.js';
-import { stopDaemons, TUNNEL_MTU, waitForPing, type Daemon } from './daemons.js';
+import { stopDaemons, TUNNEL_MTU, waitForPing, type Daemon, type SystemUnderTest } from './daemons.js';
 import { setupNebula } from './nebula.js';
 import type { Topology } from './topology.js';
 import { setupWireguard } from './wireguard.js';
-
-export interface SystemUnderTest {
-  id: SystemId;
-  /** B's address in this system: what A's iperf3 and ping aim at. */
-  target: string;
-  /** p1..p8's addresses in this system, in the topology's order. */
-  peerTargets: string[];
-  /** The daemons of A and B (CPU and memory are measured on these). */
-  daemons: Daemon[];
-  /** The tunnel interface in A, for its offload settings; undefined for the raw veth. */
-  iface?: string;
-  /** pim only: the A and B nodes, for daemon.metrics and status. */
-  pimNodes?: [MeshNode, MeshNode];
-  /** One line for the report: how it was set up. */
-  setup: string;
-  stop(): Promise<void>;
-}
 
 export async function setupSystem(id: SystemId, topo: Topology, built: readonly Built[]): Promise<SystemUnderTest> {
   const binary = (): string => {

@@ -15,8 +15,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node } from '../lab/netns.js';
 import type { SystemId } from './metrics.js';
-import { stopDaemons, TUNNEL_MTU, waitForLink, waitForPing, type Daemon } from './daemons.js';
-import type { SystemUnderTest } from './systems.js';
+import { stopDaemons, TUNNEL_MTU, waitForLink, waitForPing, type Daemon, type SystemUnderTest } from './daemons.js';
+
 import type { Topology } from './topology.js';
 
 export interface WireguardKind {

@@ -14,9 +14,10 @@
 import { rpcCall } from '../lab/mesh.js';
 import { ping, tcp, udp, type TcpResult } from './iperf.js';
 import { cpuDelta, cpuSeconds, statusMiB, withDescendants } from './proc.js';
+import type { SystemUnderTest } from './daemons.js';
 import { searchUdpRate, type Probe } from './search.js';
 import { median, type RunRecord, type Samples } from './stats.js';
-import type { SystemUnderTest } from './systems.js';
+
 import type { Topology } from './topology.js';
 
 export interface WorkloadOptions {
