@@ -17,7 +17,12 @@ import { FakeEngine } from '../ts/native/fake-engine.js';
 
 const CLI = path.join(__dirname, '../ts/cli.js');
 const DAEMON = path.join(__dirname, '../ts/main.js');
-const COMMANDS = ['up', 'down', 'status', 'peers', 'id', 'config'];
+const COMMANDS = ['up', 'down', 'status', 'peers', 'route', 'gateway', 'logs', 'id', 'config', 'completion'];
+/** Every command that runs something, as typed after `pim`. */
+const LEAVES = [
+  'up', 'down', 'status', 'peers', 'peers forget', 'peers pair', 'peers add', 'peers remove', 'route on', 'route off', 'route status',
+  'gateway enable', 'gateway disable', 'gateway status', 'logs', 'id', 'config check', 'config init', 'completion',
+];
 
 interface Run {
   code: number | null;
@@ -112,24 +117,89 @@ test('pim --help exits 0 and lists every command', async (t) => {
     const r = await pim([flag], home);
     t.is(r.code, 0, flag);
     t.is(r.stderr, '');
-    for (const c of COMMANDS) t.regex(r.stdout, new RegExp(`^  ${c}\\s{2,}\\S`, 'm'), `${flag} lists ${c}`);
+    for (const c of COMMANDS) t.regex(r.stdout, new RegExp(`^  ${c}\\b.*\\s{2,}\\S`, 'm'), `${flag} lists ${c}`);
     t.regex(r.stdout, /Exit codes: 0 ok, 1 failure, 2 usage error, 3 daemon not running/);
   }
 });
 
-test('pim with no command prints the usage and exits 2', async (t) => {
+test('pim with no command prints the usage on stderr and exits 2', async (t) => {
   const r = await pim([], tempDir(t));
   t.is(r.code, 2);
-  t.regex(r.stdout, /^usage: pim /);
+  t.is(r.stdout, '');
+  t.regex(r.stderr, /^Usage: pim /);
 });
 
-test('pim <command> --help exits 0 with that command\'s usage', async (t) => {
+test('pim <command> --help and pim help <command> exit 0 with its usage, options, environment and an example', async (t) => {
   const home = tempDir(t);
-  for (const c of COMMANDS) {
-    const r = await pim([c, '--help'], home);
+  for (const c of LEAVES) {
+    const r = await pim([...c.split(' '), '--help'], home);
     t.is(r.code, 0, c);
-    t.true(r.stdout.startsWith(`usage: pim ${c}`), r.stdout);
+    t.true(r.stdout.startsWith(`Usage: pim ${c}`), r.stdout);
+    t.regex(r.stdout, /^Global Options:\n  -c, --config <file> .*(\n {6,}\S.*)*\n\n/m, `${c}: the global -c is listed, alone`);
+    t.regex(r.stdout, /\nExamples?:\n  \$ (sudo )?pim /, `${c} has an example`);
+    if (c !== 'completion') t.regex(r.stdout, /\nEnvironment:\n  PIM_CONFIG /, `${c} names the environment it reads`);
+    const viaHelp = await pim(['help', ...c.split(' ')], home);
+    if (!c.includes(' ')) t.is(viaHelp.stdout, r.stdout, `pim help ${c}`);
   }
+});
+
+test('pim help <command> <subcommand> shows the subcommand; an unknown one is a usage error listing the choices', async (t) => {
+  const home = tempDir(t);
+  const r = await pim(['help', 'peers', 'add'], home);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, (await pim(['peers', 'add', '--help'], home)).stdout);
+  t.regex(r.stdout, /--public-key <hex>/);
+  const bad = await pim(['help', 'peers', 'ad'], home);
+  t.is(bad.code, 2);
+  t.is(checkErrorOutput(t, bad, 'pim'), "pim: unknown command 'pim peers ad'");
+  t.regex(bad.stderr, /hint: pim peers has: forget, pair, add, remove/);
+});
+
+test('a misspelt command or option is a usage error whose hint suggests the right one', async (t) => {
+  const home = tempDir(t);
+  for (const [args, message, hint] of [
+    [['statsu'], "unknown command 'statsu'", 'did you mean status?'],
+    [['peers', 'forgte', 'x'], "unknown command 'forgte'", 'did you mean forget?'],
+    [['status', '--jsno'], "unknown option '--jsno'", 'did you mean --json?'],
+  ] as const) {
+    const r = await pim([...args], home);
+    t.is(r.code, 2, args.join(' '));
+    t.is(checkErrorOutput(t, r, 'pim'), `pim: ${message}`);
+    t.true(r.stderr.endsWith(`pim: hint: ${hint}\n`), r.stderr);
+  }
+});
+
+test('extra arguments are refused with exit 2, naming the first one', async (t) => {
+  const home = tempDir(t);
+  for (const [args, extra] of [
+    [['status', 'extra'], 'extra'],
+    [['down', 'now'], 'now'],
+    [['id', 'x', 'y'], 'x'],
+    [['route', 'on', 'please'], 'please'],
+    [['peers', 'forget', 'a1b2c3d4', 'again'], 'again'],
+  ] as const) {
+    const r = await pim([...args], home);
+    t.is(r.code, 2, args.join(' '));
+    t.regex(checkErrorOutput(t, r, 'pim'), new RegExp(`^pim: unexpected argument '${extra}' for pim `));
+  }
+});
+
+test('the global -c is accepted before the command as well as after it', async (t) => {
+  const dir = tempDir(t);
+  const file = writeConfig(dir);
+  const before = await pim(['-c', file, 'id', '--json'], dir);
+  const after = await pim(['id', '--json', '-c', file], dir);
+  t.is(before.code, 0, before.stderr);
+  t.is(after.code, 0, after.stderr);
+  t.deepEqual(JSON.parse(before.stdout), JSON.parse(after.stdout));
+  t.true(fs.existsSync(path.join(dir, 'keys', 'node.key')), 'the key named by -c FILE, not the default one');
+});
+
+test('pim --version prints the package version', async (t) => {
+  const r = await pim(['--version'], tempDir(t));
+  t.is(r.code, 0);
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+  t.is(r.stdout, `pim ${pkg.version}\n`);
 });
 
 test('an unknown command exits 2 with one `pim: ` line naming it', async (t) => {
@@ -144,6 +214,9 @@ const usageCases: Array<[rule: string, args: string[]]> = [
   ['an unknown option', ['status', '--frob']],
   ['a missing option value', ['status', '-c']],
   ['a value given to a switch', ['status', '--json=1']],
+  ['a value outside the choices', ['logs', '--level', 'loud']],
+  ['a missing required option', ['peers', 'add', '192.0.2.1:9100']],
+  ['a missing argument', ['peers', 'pair']],
   ['an unknown config subcommand', ['config', 'frob']],
   ['a missing config subcommand', ['config']],
 ];

@@ -1,6 +1,7 @@
 // What every command needs to find its daemon: the config file (-c, else
 // $PIM_CONFIG, else the default path) and, from it, the control socket.
 
+import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { currentPathEnv, defaultConfigPath, defaultSocketPath, type PathEnv } from '../config/paths.js';
@@ -13,8 +14,9 @@ export interface CliContext {
   configFlag: string | undefined;
 }
 
-export function cliContext(configFlag: string | undefined): CliContext {
-  return { pathEnv: currentPathEnv(), configFlag };
+/** The context of a command: its global `-c`, given before or after the command name. */
+export function cliContext(cmd: Command): CliContext {
+  return { pathEnv: currentPathEnv(), configFlag: (cmd.optsWithGlobals() as { config?: string }).config };
 }
 
 export function configPath(ctx: CliContext): string {

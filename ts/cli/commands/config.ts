@@ -1,35 +1,45 @@
 // `pim config check` validates without starting; `pim config init` writes
 // the commented defaults, atomically, never over an existing file unless --force.
 
+import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatIssue, validateConfigText } from '../../config/validate.js';
+import type { PathEnv } from '../../config/paths.js';
 import { renderDefaultConfig } from '../../config/template.js';
+import { formatIssue, validateConfigText } from '../../config/validate.js';
 import { PimError } from '../../errors.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
-import { hasFlag, stringFlag } from '../args.js';
 import { cliContext, configPath } from '../context.js';
-import type { Command } from './command.js';
+import { commandGroup } from '../group.js';
+import { CONFIG_ENV, helpFooter } from '../help.js';
 
-const USAGE = 'pim config check [-c FILE] | pim config init [-o FILE] [--force]';
+function checkCommand(): Command {
+  return new Command('check')
+    .description('validate the config file without starting; each problem as file:line:col: path: message; exit 1 if any')
+    .addHelpText('after', helpFooter({ env: CONFIG_ENV, examples: ['pim config check -c /etc/pim/pim.toml'] }))
+    .action(async (_opts: unknown, cmd: Command) => {
+      const ctx = cliContext(cmd);
+      process.exitCode = await check(configPath(ctx), ctx.pathEnv);
+    });
+}
 
-export const config: Command = {
-  name: 'config',
-  summary: 'check a config file, or write a commented default one',
-  usage: USAGE,
-  flags: { config: { short: 'c', value: true }, output: { short: 'o', value: true }, force: {} },
-  async run(args) {
-    const [sub, ...rest] = args.positional;
-    if (rest.length > 0 || (sub !== 'check' && sub !== 'init')) {
-      throw new PimError('usage', sub === undefined ? 'missing config subcommand' : `unknown config subcommand '${sub}'`, { hint: USAGE });
-    }
-    const ctx = cliContext(stringFlag(args, 'config'));
-    if (sub === 'check') return check(configPath(ctx), ctx.pathEnv);
-    return init(stringFlag(args, 'output') ?? configPath(ctx), hasFlag(args, 'force'), ctx.pathEnv);
-  },
-};
+function initCommand(): Command {
+  return new Command('init')
+    .description('write a commented default config (refuses to overwrite an existing file without --force)')
+    .option('-o, --output <file>', 'where to write it (default: the config file, as for -c)')
+    .option('--force', 'replace an existing file')
+    .addHelpText('after', helpFooter({ env: CONFIG_ENV, examples: ['sudo pim config init', 'pim config init -o ./pim.toml'] }))
+    .action(async (opts: { output?: string; force?: boolean }, cmd: Command) => {
+      const ctx = cliContext(cmd);
+      await init(opts.output ?? configPath(ctx), opts.force === true, ctx.pathEnv);
+    });
+}
 
-async function check(file: string, pathEnv: Parameters<typeof validateConfigText>[2]): Promise<number> {
+export function configCommand(): Command {
+  return commandGroup('config', 'check a config file, or write a commented default one', [checkCommand(), initCommand()]);
+}
+
+async function check(file: string, pathEnv: PathEnv): Promise<number> {
   let text: string;
   try {
     text = await fs.promises.readFile(file, 'utf8');
@@ -46,12 +56,11 @@ async function check(file: string, pathEnv: Parameters<typeof validateConfigText
   return 1;
 }
 
-async function init(file: string, force: boolean, pathEnv: Parameters<typeof renderDefaultConfig>[0]): Promise<number> {
+async function init(file: string, force: boolean, pathEnv: PathEnv): Promise<void> {
   if (!force && fs.existsSync(file)) {
     throw new PimError('io_failed', `${file} already exists; not overwriting it`, { hint: 'pass --force to replace it, or -o to write elsewhere' });
   }
   await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await writeFileAtomic(file, renderDefaultConfig(pathEnv), 0o600);
   process.stdout.write(`wrote ${file}\n`);
-  return 0;
 }

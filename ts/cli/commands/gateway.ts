@@ -1,30 +1,34 @@
 // `pim gateway enable [--nat-interface IF] | disable | status`: this node's gateway role (Linux).
 
-import { PimError } from '../../errors.js';
-import { hasFlag, stringFlag } from '../args.js';
+import { Command } from 'commander';
 import { cliContext, printJson, withClient } from '../context.js';
-import { CONFIG_FLAG, JSON_FLAG, type Command } from './command.js';
+import { commandGroup } from '../group.js';
+import { DAEMON_ENV, helpFooter, JSON_OPTION } from '../help.js';
 
-const USAGE = 'pim gateway enable [--nat-interface IF] | disable | status  [-c FILE] [--json]';
+type GatewayStatus = { active: boolean; nat_interface: string | null; peers_through_me: number };
 
-export const gateway: Command = {
-  name: 'gateway',
-  summary: "offer this node as the mesh's way to the internet (Linux: forwarding + nftables NAT)",
-  usage: USAGE,
-  flags: { ...CONFIG_FLAG, ...JSON_FLAG, 'nat-interface': { value: true } },
-  async run(args) {
-    const [sub, ...rest] = args.positional;
-    if (rest.length > 0 || (sub !== 'enable' && sub !== 'disable' && sub !== 'status')) {
-      throw new PimError('usage', sub === undefined ? 'missing gateway subcommand' : `unknown gateway subcommand '${sub}'`, { hint: `usage: ${USAGE}` });
-    }
-    const natInterface = stringFlag(args, 'nat-interface');
-    const r = (await withClient(cliContext(stringFlag(args, 'config')), async (c) => {
-      if (sub === 'enable') await c.call('gateway.enable', natInterface === undefined ? {} : { nat_interface: natInterface });
-      if (sub === 'disable') await c.call('gateway.disable');
-      return c.call('gateway.status');
-    })) as { active: boolean; nat_interface: string | null; peers_through_me: number };
-    if (hasFlag(args, 'json')) printJson(r);
-    else if (r.active) process.stdout.write(`gateway: on, NAT out of ${r.nat_interface}; ${r.peers_through_me} peer(s) using it\n`);
-    else process.stdout.write('gateway: off\n');
-  },
-};
+function gatewaySub(name: 'enable' | 'disable' | 'status', description: string, example: string): Command {
+  const cmd = new Command(name).description(description);
+  if (name === 'enable') cmd.option('--nat-interface <if>', 'the interface to masquerade out of (default: [gateway] nat_interface)');
+  return cmd
+    .option(...JSON_OPTION)
+    .addHelpText('after', helpFooter({ env: DAEMON_ENV, examples: [example] }))
+    .action(async (opts: { json?: boolean; natInterface?: string }, c: Command) => {
+      const r = (await withClient(cliContext(c), async (client) => {
+        if (name === 'enable') await client.call('gateway.enable', opts.natInterface === undefined ? {} : { nat_interface: opts.natInterface });
+        if (name === 'disable') await client.call('gateway.disable');
+        return client.call('gateway.status');
+      })) as GatewayStatus;
+      if (opts.json) printJson(r);
+      else if (r.active) process.stdout.write(`gateway: on, NAT out of ${r.nat_interface}; ${r.peers_through_me} peer(s) using it\n`);
+      else process.stdout.write('gateway: off\n');
+    });
+}
+
+export function gatewayCommand(): Command {
+  return commandGroup('gateway', "offer this node as the mesh's way to the internet (Linux: forwarding + nftables NAT)", [
+    gatewaySub('enable', 'check, then turn on IPv4 forwarding and NAT for the mesh (persisted)', 'sudo pim gateway enable --nat-interface eth0'),
+    gatewaySub('disable', 'remove the NAT table and restore forwarding (persisted)', 'sudo pim gateway disable'),
+    gatewaySub('status', 'show whether the gateway is on and how many peers use it', 'sudo pim gateway status'),
+  ]);
+}

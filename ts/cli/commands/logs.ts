@@ -1,10 +1,9 @@
 // `pim logs` prints the daemon's recent log history; `-f` keeps following.
 
-import { PimError } from '../../errors.js';
-import { LOG_LEVELS } from '../../config/schema.js';
-import { hasFlag, stringFlag } from '../args.js';
-import { cliContext, connect } from '../context.js';
-import type { Command } from './command.js';
+import { Command, Option } from 'commander';
+import { LOG_LEVELS, type LogLevel } from '../../config/schema.js';
+import { connect, cliContext } from '../context.js';
+import { DAEMON_ENV, helpFooter } from '../help.js';
 
 interface Entry {
   ts: string;
@@ -18,41 +17,36 @@ function line(e: Entry): string {
   return `${e.ts} ${e.level.toUpperCase().padEnd(5)}${peer} ${e.message}\n`;
 }
 
-export const logs: Command = {
-  name: 'logs',
-  summary: "print the daemon's recent log lines; -f follows new ones",
-  usage: 'pim logs [-c FILE] [-f] [--level trace|debug|info|warn|error|fatal]',
-  flags: { config: { short: 'c', value: true }, follow: { short: 'f' }, level: { value: true } },
-  async run(args) {
-    const level = stringFlag(args, 'level') ?? 'trace';
-    const min = LOG_LEVELS.indexOf(level as (typeof LOG_LEVELS)[number]);
-    if (min < 0) throw new PimError('usage', `unknown level '${level}'`, { hint: `one of ${LOG_LEVELS.join(', ')}` });
-    const shown = (e: Entry): boolean => LOG_LEVELS.indexOf(e.level as (typeof LOG_LEVELS)[number]) >= min;
-    const client = await connect(cliContext(stringFlag(args, 'config')));
-    const follow = hasFlag(args, 'follow');
-    let expected = Infinity;
-    let seen = 0;
-    const done = new Promise<void>((resolve) => {
-      client.onNotification((method, params) => {
-        if (method !== 'logs.event') return;
-        const e = params as Entry;
-        if (shown(e)) process.stdout.write(line(e));
-        if (++seen >= expected && !follow) resolve();
+export function logsCommand(): Command {
+  return new Command('logs')
+    .description("print the daemon's recent log lines (oldest first); -f follows new ones")
+    .option('-f, --follow', 'keep printing new lines until the daemon stops or Ctrl-C')
+    .addOption(new Option('--level <level>', 'show only lines at this level or above').choices(LOG_LEVELS).default('trace'))
+    .addHelpText('after', helpFooter({ env: DAEMON_ENV, examples: ['sudo pim logs --level warn', 'sudo pim logs -f'] }))
+    .action(async (opts: { follow?: boolean; level: LogLevel }, cmd: Command) => {
+      const min = LOG_LEVELS.indexOf(opts.level);
+      const shown = (e: Entry): boolean => LOG_LEVELS.indexOf(e.level as LogLevel) >= min;
+      const client = await connect(cliContext(cmd));
+      const follow = opts.follow === true;
+      let expected = Infinity;
+      let seen = 0;
+      const done = new Promise<void>((resolve) => {
+        client.onNotification((method, params) => {
+          if (method !== 'logs.event') return;
+          const e = params as Entry;
+          if (shown(e)) process.stdout.write(line(e));
+          if (++seen >= expected && !follow) resolve();
+        });
       });
+      const { replayed } = (await client.call('logs.subscribe')) as { replayed: number };
+      expected = replayed;
+      if (!follow) {
+        if (seen < expected) await done;
+        await client.close();
+        return;
+      }
+      await client.whenClosed(); // until Ctrl-C, or the daemon stops
+      process.stderr.write('pim: the daemon closed the connection\n');
+      process.exitCode = 1;
     });
-    const { replayed } = (await client.call('logs.subscribe')) as { replayed: number };
-    expected = replayed;
-    if (!follow && seen >= expected) {
-      await client.close();
-      return;
-    }
-    if (!follow) {
-      await done;
-      await client.close();
-      return;
-    }
-    await client.whenClosed(); // until Ctrl-C, or the daemon stops
-    process.stderr.write('pim: the daemon closed the connection\n');
-    return 1;
-  },
-};
+}

@@ -1,11 +1,9 @@
 // `pim route on|off|status`: route internet traffic through a mesh gateway.
 
-import { PimError } from '../../errors.js';
-import { hasFlag, stringFlag } from '../args.js';
+import { Command } from 'commander';
 import { cliContext, printJson, withClient } from '../context.js';
-import { CONFIG_FLAG, JSON_FLAG, type Command } from './command.js';
-
-const USAGE = 'pim route on|off|status [-c FILE] [--json]';
+import { commandGroup } from '../group.js';
+import { DAEMON_ENV, helpFooter, JSON_OPTION } from '../help.js';
 
 type Json = Record<string, unknown>;
 
@@ -22,22 +20,25 @@ export function renderRoute(status: Json, table: Json): string {
   return `routing: internet via gateway ${String(selected?.node_id ?? (status.routes as Json | undefined)?.selected_gateway)}${hops}${latency} (${known})`;
 }
 
-export const route: Command = {
-  name: 'route',
-  summary: 'route internet traffic through a mesh gateway (on), or not (off); status shows which',
-  usage: USAGE,
-  flags: { ...CONFIG_FLAG, ...JSON_FLAG },
-  async run(args) {
-    const [sub, ...rest] = args.positional;
-    if (rest.length > 0 || (sub !== 'on' && sub !== 'off' && sub !== 'status')) {
-      throw new PimError('usage', sub === undefined ? 'missing route subcommand' : `unknown route subcommand '${sub}'`, { hint: `usage: ${USAGE}` });
-    }
-    const ctx = cliContext(stringFlag(args, 'config'));
-    const [status, table] = await withClient(ctx, async (c) => {
-      if (sub !== 'status') await c.call('route.set_split_default', { on: sub === 'on' });
-      return [(await c.call('status')) as Json, (await c.call('route.table')) as Json];
+function routeSub(name: 'on' | 'off' | 'status', description: string): Command {
+  return new Command(name)
+    .description(description)
+    .option(...JSON_OPTION)
+    .addHelpText('after', helpFooter({ env: DAEMON_ENV, examples: [`sudo pim route ${name}`] }))
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const [status, table] = await withClient(cliContext(cmd), async (c) => {
+        if (name !== 'status') await c.call('route.set_split_default', { on: name === 'on' });
+        return [(await c.call('status')) as Json, (await c.call('route.table')) as Json];
+      });
+      if (opts.json) printJson({ on: status.route_on, kill_switch: status.kill_switch, selected_gateway: (status.routes as Json).selected_gateway, gateways: table.gateways });
+      else process.stdout.write(`${renderRoute(status, table)}\n`);
     });
-    if (hasFlag(args, 'json')) printJson({ on: status.route_on, kill_switch: status.kill_switch, selected_gateway: (status.routes as Json).selected_gateway, gateways: table.gateways });
-    else process.stdout.write(`${renderRoute(status, table)}\n`);
-  },
-};
+}
+
+export function routeCommand(): Command {
+  return commandGroup('route', 'route internet traffic through a mesh gateway (on), or not (off); status shows which', [
+    routeSub('on', 'route internet traffic via the best reachable mesh gateway (persisted); blocks internet while none is reachable'),
+    routeSub('off', 'restore normal OS routing (persisted)'),
+    routeSub('status', 'show the selected gateway, or BLOCKING INTERNET'),
+  ]);
+}

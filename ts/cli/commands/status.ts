@@ -1,16 +1,18 @@
-import { hasFlag, stringFlag } from '../args.js';
-import { cliContext, printJson, withClient } from '../context.js';
-import { renderStatus } from '../render.js';
-import { CONFIG_FLAG, JSON_FLAG, type Command } from './command.js';
+// `pim status`: this node as the daemon sees it.
 
-export const status: Command = {
-  name: 'status',
-  summary: 'show this node: ids, mesh IP, interface, port, trust, routing, peer counts',
-  usage: 'pim status [-c FILE] [--json]',
-  flags: { ...CONFIG_FLAG, ...JSON_FLAG },
-  async run(args) {
-    const s = (await withClient(cliContext(stringFlag(args, 'config')), (c) => c.call('status'))) as Record<string, unknown>;
-    if (hasFlag(args, 'json')) printJson(s);
-    else process.stdout.write(`${renderStatus(s)}\n`);
-  },
-};
+import { Command } from 'commander';
+import { cliContext, printJson, withClient } from '../context.js';
+import { DAEMON_ENV, helpFooter, JSON_OPTION } from '../help.js';
+import { renderStatus } from '../render.js';
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('show this node: ids, mesh IP, interface, port, trust, routing, peer counts')
+    .option(...JSON_OPTION)
+    .addHelpText('after', helpFooter({ env: DAEMON_ENV, examples: ['sudo pim status', 'sudo pim status --json'] }))
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const s = (await withClient(cliContext(cmd), (c) => c.call('status'))) as Record<string, unknown>;
+      if (opts.json) printJson(s);
+      else process.stdout.write(`${renderStatus(s)}\n`);
+    });
+}

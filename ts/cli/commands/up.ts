@@ -1,6 +1,7 @@
 // `pim up` runs the daemon in this process; `pim up -d` starts it detached,
 // logging to <data dir>/pim-daemon.log, and returns once its socket answers.
 
+import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,26 +9,25 @@ import { dataDir } from '../../config/paths.js';
 import { runDaemon } from '../../daemon/run.js';
 import { PimError } from '../../errors.js';
 import { RpcClient } from '../../rpc/client.js';
-import { hasFlag, stringFlag } from '../args.js';
 import { cliContext, configPath, socketPath, type CliContext } from '../context.js';
-import type { Command } from './command.js';
+import { DAEMON_ENV, helpFooter } from '../help.js';
 
 const START_TIMEOUT_MS = 20_000;
 
-export const up: Command = {
-  name: 'up',
-  summary: 'start the daemon (foreground; -d detaches once the control socket answers)',
-  usage: 'pim up [-c FILE] [-d]',
-  flags: { config: { short: 'c', value: true }, detach: { short: 'd' } },
-  async run(args) {
-    const ctx = cliContext(stringFlag(args, 'config'));
-    if (!hasFlag(args, 'detach')) {
-      await runDaemon(configPath(ctx), ctx.pathEnv, 'pim');
-      return new Promise<never>(() => undefined); // the daemon exits the process
-    }
-    return startDetached(ctx);
-  },
-};
+export function upCommand(): Command {
+  return new Command('up')
+    .description('start the daemon: in the foreground, or detached with -d (returns once the control socket answers)')
+    .option('-d, --detach', 'run in the background, logging to <data dir>/pim-daemon.log')
+    .addHelpText('after', helpFooter({ env: DAEMON_ENV, examples: ['sudo pim up', 'sudo pim up -d -c /etc/pim/pim.toml'] }))
+    .action(async (opts: { detach?: boolean }, cmd: Command) => {
+      const ctx = cliContext(cmd);
+      if (!opts.detach) {
+        await runDaemon(configPath(ctx), ctx.pathEnv, 'pim');
+        return new Promise<never>(() => undefined); // the daemon exits the process
+      }
+      process.exitCode = await startDetached(ctx);
+    });
+}
 
 async function startDetached(ctx: CliContext): Promise<number> {
   const file = configPath(ctx);

@@ -1,0 +1,66 @@
+// The command table: one commander program holding every command with its
+// options, help and examples. Help, `pim help <cmd>`, typo suggestions and
+// the shell completions all come from it.
+
+import { Command, type Option } from 'commander';
+import { VERSION } from '../version.js';
+import { completionCommand } from './commands/completion.js';
+import { configCommand } from './commands/config.js';
+import { downCommand } from './commands/down.js';
+import { gatewayCommand } from './commands/gateway.js';
+import { helpCommand } from './commands/help.js';
+import { idCommand } from './commands/id.js';
+import { logsCommand } from './commands/logs.js';
+import { peersCommand } from './commands/peers.js';
+import { routeCommand } from './commands/route.js';
+import { statusCommand } from './commands/status.js';
+import { upCommand } from './commands/up.js';
+import { fromCommander } from './usage.js';
+
+const EXIT_CODES = 'Exit codes: 0 ok, 1 failure, 2 usage error, 3 daemon not running.';
+
+export function buildProgram(): Command {
+  const program = new Command('pim')
+    .description('pim: a peer-to-peer mesh VPN. The CLI; it talks to pim-daemon through its control socket.')
+    .version(`pim ${VERSION}`, '-V, --version', 'print the version')
+    .option('-c, --config <file>', 'config file (default: $PIM_CONFIG, else /etc/pim/pim.toml for root, else $XDG_CONFIG_HOME/pim/pim.toml)')
+    .helpCommand(false)
+    .addHelpText('after', `\nEvery command accepts -h/--help; commands that print state accept --json.\n${EXIT_CODES}`);
+  for (const command of [
+    upCommand(),
+    downCommand(),
+    statusCommand(),
+    peersCommand(),
+    routeCommand(),
+    gatewayCommand(),
+    logsCommand(),
+    idCommand(),
+    configCommand(),
+    completionCommand(program),
+    helpCommand(program),
+  ]) {
+    program.addCommand(command);
+  }
+  configure(program);
+  return program;
+}
+
+function configure(cmd: Command): void {
+  cmd
+    .exitOverride((err) => {
+      throw fromCommander(err, cmd);
+    })
+    .configureOutput({ outputError: () => undefined })
+    .helpOption('-h, --help', 'show this help')
+    .configureHelp({ showGlobalOptions: true, visibleGlobalOptions: globalOptions });
+  for (const sub of cmd.commands) configure(sub);
+}
+
+// A subcommand's help lists `pim`'s own options that apply to it (-c), not
+// the options of the commands in between (`pim peers --json` is not `pim peers forget`'s).
+function globalOptions(cmd: Command): Option[] {
+  if (cmd.parent === null) return [];
+  let root = cmd.parent;
+  while (root.parent) root = root.parent;
+  return root.options.filter((o) => !o.hidden && o.long !== '--version');
+}
