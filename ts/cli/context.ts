@@ -3,9 +3,10 @@
 
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
-import { loadConfig } from '../config/load.js';
 import { currentPathEnv, defaultConfigPath, defaultSocketPath, type PathEnv } from '../config/paths.js';
+import { describeError, PimError } from '../errors.js';
 import { RpcClient } from '../rpc/client.js';
+import { socketFromConfig } from './socket.js';
 import { VERSION } from '../version.js';
 
 export interface CliContext {
@@ -23,16 +24,33 @@ export function configPath(ctx: CliContext): string {
   return ctx.configFlag ?? defaultConfigPath(ctx.pathEnv);
 }
 
-/** The socket the daemon for this config listens on. */
+/** The socket the daemon for this config listens on; a config with mistakes is warned about, not fatal. */
 export async function socketPath(ctx: CliContext): Promise<string> {
   const file = configPath(ctx);
   // Without an explicit -c, a missing default config just means default paths.
   if (ctx.configFlag === undefined && !fs.existsSync(file)) return defaultSocketPath(ctx.pathEnv);
-  return (await loadConfig(file, ctx.pathEnv)).config.rpc.socket;
+  const { socket, warning } = socketFromConfig(file, await readConfigText(file), ctx.pathEnv);
+  if (warning !== undefined) process.stderr.write(`pim: warning: ${warning}\n`);
+  return socket;
+}
+
+async function readConfigText(file: string): Promise<string> {
+  try {
+    return await fs.promises.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new PimError('config_invalid', `config file ${file} does not exist`, { hint: 'point -c at the daemon\'s config file, or leave -c out to use the default socket' });
+    }
+    throw new PimError('io_failed', `cannot read config file ${file}: ${describeError(err)}`, { cause: err });
+  }
 }
 
 export async function connect(ctx: CliContext): Promise<RpcClient> {
-  return RpcClient.connect(await socketPath(ctx), { client: `pim-cli/${VERSION}` });
+  return connectTo(await socketPath(ctx));
+}
+
+export function connectTo(socket: string): Promise<RpcClient> {
+  return RpcClient.connect(socket, { client: `pim-cli/${VERSION}` });
 }
 
 export async function withClient<T>(ctx: CliContext, f: (c: RpcClient) => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import { PimError } from '../../errors.js';
-import { cliContext, socketPath, withClient } from '../context.js';
+import { cliContext, connectTo, socketPath } from '../context.js';
 import { DAEMON_ENV, helpFooter } from '../help.js';
 
 const STOP_TIMEOUT_MS = 20_000;
@@ -16,7 +16,8 @@ export function downCommand(): Command {
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = cliContext(cmd);
       const socket = await socketPath(ctx);
-      await withClient(ctx, (c) => c.call('daemon.stop'));
+      const client = await connectTo(socket);
+      await client.call('daemon.stop').finally(() => client.close());
       const deadline = Date.now() + STOP_TIMEOUT_MS;
       while (fs.existsSync(socket)) {
         if (Date.now() > deadline) throw new PimError('internal', `the daemon did not finish stopping within ${STOP_TIMEOUT_MS / 1000} s`);
