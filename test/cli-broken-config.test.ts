@@ -6,30 +6,15 @@ import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run, type RunResult } from '../ts/lab/exec.js';
+import { testConfigText } from './helpers/config.js';
 import { startTestDaemon, type TestDaemon } from './helpers/daemon.js';
 
 const CLI_JS = path.join(__dirname, '..', 'ts', 'cli.js');
 
-function validConfig(dir: string): string {
-  return `[node]
-name = "broken-config-test"
-[security]
-key_file = ${JSON.stringify(path.join(dir, 'node.key'))}
-[transport]
-listen_port = 0
-[discovery]
-enabled = false
-[trust]
-store = ${JSON.stringify(path.join(dir, 'trust.json'))}
-[rpc]
-socket = ${JSON.stringify(path.join(dir, 'pim.sock'))}
-`;
-}
-
 async function daemon(t: ExecutionContext): Promise<TestDaemon> {
   return startTestDaemon(t, {
     tmpPrefix: 'pim-cli-broken-',
-    writeConfig: (dir, file) => fs.writeFileSync(file, validConfig(dir)),
+    writeConfig: (dir, file) => fs.writeFileSync(file, testConfigText(dir, { name: 'broken-config-test' })),
     clientName: 'cli-broken-config-test',
   });
 }

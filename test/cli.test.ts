@@ -14,6 +14,7 @@ import { Daemon } from '../ts/daemon/daemon.js';
 import { identityFromPrivateKey } from '../ts/identity/identity.js';
 import { generatePrivateKey, publicKeyFromPrivate } from '../ts/identity/keys.js';
 import { FakeEngine } from '../ts/native/fake-engine.js';
+import { testConfigText } from './helpers/config.js';
 
 const CLI = path.join(__dirname, '../ts/cli.js');
 const DAEMON = path.join(__dirname, '../ts/main.js');
@@ -85,27 +86,7 @@ function checkErrorOutput(t: ExecutionContext, r: Run, prefix: string): string {
 /** A valid config whose every path lies in `dir`. */
 function writeConfig(dir: string, extra = '', name = 'pim.toml'): string {
   const file = path.join(dir, name);
-  fs.writeFileSync(
-    file,
-    `[node]
-name = "cli-test"
-
-[security]
-key_file = ${JSON.stringify(path.join(dir, 'keys', 'node.key'))}
-
-[transport]
-listen_port = 0
-
-[discovery]
-enabled = false
-
-[trust]
-store = ${JSON.stringify(path.join(dir, 'trust.json'))}
-
-[rpc]
-socket = ${JSON.stringify(path.join(dir, 'run', 'pim.sock'))}
-${extra}`,
-  );
+  fs.writeFileSync(file, testConfigText(dir, { name: 'cli-test', keyFile: path.join(dir, 'keys', 'node.key'), socket: path.join(dir, 'run', 'pim.sock'), extra }));
   return file;
 }
 
