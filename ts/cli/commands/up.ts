@@ -1,15 +1,17 @@
 // `pim up` runs the daemon in this process; `pim up -d` starts it detached,
-// logging to <data dir>/pim-daemon.log, and returns once its socket answers.
+// logging to pim-daemon.log in the data dir, and returns once it is up; if
+// it fails instead, this run's error (and hint) is the command's error.
 
 import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { dataDir } from '../../config/paths.js';
+import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { runDaemon } from '../../daemon/run.js';
 import { PimError } from '../../errors.js';
 import { RpcClient } from '../../rpc/client.js';
-import { cliContext, configPath, socketPath, type CliContext } from '../context.js';
+import { cliContext, configPath, type CliContext } from '../context.js';
 import { DAEMON_ENV, helpFooter } from '../help.js';
 
 const START_TIMEOUT_MS = 20_000;
@@ -17,7 +19,7 @@ const START_TIMEOUT_MS = 20_000;
 export function upCommand(): Command {
   return new Command('up')
     .description('start the daemon: in the foreground, or detached with -d (returns once the control socket answers)')
-    .option('-d, --detach', 'run in the background, logging to <data dir>/pim-daemon.log')
+    .option('-d, --detach', 'run in the background, logging to pim-daemon.log beside the trust store (the data dir by default)')
     .addHelpText('after', helpFooter({ env: DAEMON_ENV, examples: ['sudo pim up', 'sudo pim up -d -c /etc/pim/pim.toml'] }))
     .action(async (opts: { detach?: boolean }, cmd: Command) => {
       const ctx = cliContext(cmd);
@@ -29,46 +31,83 @@ export function upCommand(): Command {
     });
 }
 
+/** Beside the trust store: the data dir unless the config moved the node's state elsewhere. */
+export function detachedLogPath(config: Config): string {
+  return path.join(path.dirname(config.trust.store), 'pim-daemon.log');
+}
+
 async function startDetached(ctx: CliContext): Promise<number> {
   const file = configPath(ctx);
-  const socket = await socketPath(ctx);
-  const logPath = path.join(dataDir(ctx.pathEnv), 'pim-daemon.log');
+  // The daemon would refuse an invalid config; saying so here is the same error, sooner.
+  const { config } = await loadConfig(file, ctx.pathEnv);
+  const socket = config.rpc.socket;
+  const logPath = detachedLogPath(config);
   await fs.promises.mkdir(path.dirname(logPath), { recursive: true, mode: 0o700 });
   const log = fs.openSync(logPath, 'a', 0o600);
+  // Where this run's lines begin: earlier runs' lines are not this run's error.
+  const runStart = fs.fstatSync(log).size;
   const daemonMain = path.join(__dirname, '..', '..', 'main.js');
+  const spawnedAt = Date.now();
   const child = spawn(process.execPath, [daemonMain, '-c', file], { detached: true, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   let exited: number | null = null;
   child.once('exit', (code) => (exited = code ?? 1));
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const deadline = spawnedAt + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exited !== null) {
-      throw new PimError('engine_failed', `the daemon exited during start (code ${exited}): ${lastLine(logPath)}`, { hint: `see ${logPath}` });
+      reportFailure(logPath, runStart, exited);
+      return exited === 0 ? 1 : exited;
     }
-    try {
-      const client = await RpcClient.connect(socket, { client: 'pim-cli', timeoutMs: 1000 });
-      // The socket answers a moment before the engine is up; "started" means up.
-      const up = ((await client.call('status')) as { interface: { up: boolean } }).interface.up;
-      await client.close();
-      if (!up) throw new Error('starting');
+    if (await isUpSince(socket, spawnedAt)) {
       child.unref();
       process.stdout.write(`pim: daemon started (pid ${child.pid}); logs in ${logPath}\n`);
       return 0;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
     }
+    await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGTERM');
   throw new PimError('engine_failed', `the daemon did not answer on ${socket} within ${START_TIMEOUT_MS / 1000} s`, { hint: `see ${logPath}` });
 }
 
-/** The daemon's own words about why it stopped: its last stderr or log line. */
-function lastLine(logPath: string): string {
-  const lines = fs.readFileSync(logPath, 'utf8').trimEnd().split('\n');
-  const last = lines[lines.length - 1] ?? '';
+/**
+ * Whether a daemon started at or after `since` answers on the socket with
+ * its engine up (the socket answers a moment before). A daemon that was
+ * already running answers too, but it is not the one this run started.
+ */
+async function isUpSince(socket: string, since: number): Promise<boolean> {
   try {
-    return (JSON.parse(last) as { msg?: string }).msg ?? last;
+    const client = await RpcClient.connect(socket, { client: 'pim-cli', timeoutMs: 1000 });
+    const status = (await client.call('status').finally(() => client.close())) as { interface: { up: boolean }; started_at: string };
+    return status.interface.up && Date.parse(status.started_at) >= since;
   } catch {
-    return last;
+    return false;
+  }
+}
+
+/**
+ * The daemon's own words about why this run stopped: the error (and hint)
+ * it printed on stderr, as `pim: ` lines; else its last log message.
+ */
+function reportFailure(logPath: string, runStart: number, code: number): void {
+  const fd = fs.openSync(logPath, 'r');
+  const size = fs.fstatSync(fd).size;
+  const buf = Buffer.alloc(Math.max(0, size - runStart));
+  fs.readSync(fd, buf, 0, buf.length, runStart);
+  fs.closeSync(fd);
+  const lines = buf.toString('utf8').split('\n').filter((l) => l !== '');
+  const errors = lines.filter((l) => l.startsWith('pim-daemon: '));
+  if (errors.length > 0) {
+    for (const l of errors) process.stderr.write(`pim: ${l.slice('pim-daemon: '.length)}\n`);
+    return;
+  }
+  const last = lines.map(logMessage).filter((m) => m !== undefined).pop();
+  process.stderr.write(`pim: the daemon exited during start (code ${code})${last === undefined ? '' : `: ${last}`}\npim: hint: see ${logPath}\n`);
+}
+
+function logMessage(line: string): string | undefined {
+  try {
+    return (JSON.parse(line) as { msg?: string }).msg;
+  } catch {
+    return undefined;
   }
 }
