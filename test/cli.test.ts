@@ -15,6 +15,7 @@ import { identityFromPrivateKey } from '../ts/identity/identity.js';
 import { generatePrivateKey, publicKeyFromPrivate } from '../ts/identity/keys.js';
 import { FakeEngine } from '../ts/native/fake-engine.js';
 import { testConfigText } from './helpers/config.js';
+import { limit } from './helpers/limit.js';
 
 const CLI = path.join(__dirname, '../ts/cli.js');
 const DAEMON = path.join(__dirname, '../ts/main.js');
@@ -50,21 +51,22 @@ function userEnv(home: string): NodeJS.ProcessEnv {
   };
 }
 
-function run(program: string, args: string[], home: string, timeoutMs = 20_000): Promise<Run> {
+// Two at a time: this file's tests start about fifty processes.
+const run = limit(2, (program: string, args: string[], home: string): Promise<Run> => {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [program, ...args], { env: userEnv(home), cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
   });
-}
+});
 
 const pim = (args: string[], home: string): Promise<Run> => run(CLI, args, home);
 const pimDaemon = (args: string[], home: string): Promise<Run> => run(DAEMON, args, home);
