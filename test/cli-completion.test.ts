@@ -46,7 +46,8 @@ async function shellIn(t: ExecutionContext, shell: 'bash' | 'zsh'): Promise<Tmux
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-completion-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const script = (await run(process.execPath, [CLI_JS, 'completion', shell])).stdout;
-  const env = { PATH: process.env['PATH'], HOME: dir, LANG: 'C.UTF-8' };
+  // No history file: bash writes one on its way out, into a directory the teardown is removing.
+  const env = { PATH: process.env['PATH'], HOME: dir, LANG: 'C.UTF-8', HISTFILE: '' };
   let term: Tmux;
   if (shell === 'bash') {
     fs.writeFileSync(path.join(dir, 'pim.bash'), script);
