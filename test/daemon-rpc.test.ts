@@ -449,7 +449,7 @@ test('reload: a trust mode change applies live to the engine snapshot and status
   fs.writeFileSync(h.configPath, fs.readFileSync(h.configPath, 'utf8').replace('mode = "tofu"', `mode = "allow_list"\nallow_list = ["${allowed}"]`));
   t.deepEqual(await h.daemon.reload(), { applied: true, requiresRestart: [] });
   t.is(h.fake.snapshot!.trustMode, 'allow_list');
-  t.deepEqual(h.fake.snapshot!.allowList, [allowed]);
+  t.deepEqual(h.fake.snapshot!.explicit, [allowed]);
   t.deepEqual(h.fake.snapshot!.pins, []);
   t.is((await (await h.client()).call<Json>('status'))['trust'].mode, 'allow_list');
 });
@@ -551,7 +551,7 @@ test('an engine that fails to start leaves no control socket behind', async (t) 
   fs.writeFileSync(configPath, configText(dir, { peers: [] }));
   const broken = new FakeEngine();
   // Already running: start() throws, as the native engine does when it cannot create the TUN device.
-  broken.start({ privateKey: Buffer.alloc(32), tunName: 'x', mtu: 1400, bindAddress: '127.0.0.1', listenPort: 0, fwmark: 0 }, { version: 0, meshIp: '10.77.0.1', meshPrefix: MESH_PREFIX, peers: [], trustMode: 'tofu', allowList: [], pins: [], gateway: false, relays: [] }, () => undefined);
+  broken.start({ privateKey: Buffer.alloc(32), tunName: 'x', mtu: 1400, bindAddress: '127.0.0.1', listenPort: 0, fwmark: 0 }, { version: 0, meshIp: '10.77.0.1', meshPrefix: MESH_PREFIX, peers: [], trustMode: 'tofu', explicit: [], pins: [], gateway: false, gatewayBlocked: [], relays: [] }, () => undefined);
   const opts = { configPath, pathEnv: { uid: 1000, env: {}, homedir: dir }, logDestination: { write: () => undefined } };
   await t.throwsAsync(Daemon.start({ ...opts, engine: broken }), { message: /already running/ });
   t.false(fs.existsSync(path.join(dir, 'pim.sock')));

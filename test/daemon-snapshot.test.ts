@@ -127,19 +127,27 @@ for (const [mode, pinned] of trustCases) {
     const { snapshot } = compileSnapshot({ config: cfg, identity: me, addressing: meshAddressing(cfg, me), endpoints, version: 1 });
     t.is(snapshot.trustMode, mode);
     // Only a peer with a known endpoint can be pinned by address.
-    t.deepEqual(snapshot.pins, pinned ? [{ endpoint: '192.0.2.7:9100', nodeId: a.nodeId }] : []);
+    t.deepEqual(snapshot.pins, pinned ? [{ ip: '192.0.2.7', nodeId: a.nodeId }] : []);
   });
 }
 
-test('compileSnapshot: the allow_list is passed through as a copy', (t) => {
+test('compileSnapshot: the allow_list is passed through as a copy, in explicit', (t) => {
   const me = newIdentity();
   const allow = [newIdentity().nodeId, newIdentity().nodeId];
   const cfg = config({ trust: { mode: 'allow_list', allow_list: allow } });
   const { snapshot } = compileSnapshot({ config: cfg, identity: me, addressing: meshAddressing(cfg, me), endpoints: new Map(), version: 1 });
-  t.deepEqual(snapshot.allowList, allow);
-  t.not(snapshot.allowList, cfg.trust.allow_list);
-  snapshot.allowList.push('x');
+  t.deepEqual(snapshot.explicit, allow);
+  t.not(snapshot.explicit, cfg.trust.allow_list);
+  snapshot.explicit.push('x');
   t.is(cfg.trust.allow_list.length, 2);
+});
+
+test('compileSnapshot: configured peers are explicit', (t) => {
+  const me = newIdentity();
+  const a = newIdentity();
+  const cfg = config({ peers: [staticPeer(a, 'alpha')] });
+  const { snapshot } = compileSnapshot({ config: cfg, identity: me, addressing: meshAddressing(cfg, me), endpoints: new Map(), version: 1 });
+  t.deepEqual(snapshot.explicit, [a.nodeId]);
 });
 
 // ── compileSnapshot: problems ────────────────────────────────────────────────
@@ -183,7 +191,7 @@ test('compileSnapshot: two static peers deriving the same mesh IP → the second
   const { snapshot, problems } = compileSnapshot({ config: cfg, identity: me!, addressing: meshAddressing(cfg, me!), endpoints, version: 1 });
   const ip = derivedIp(a!.publicKeyHex, prefix);
   t.deepEqual(snapshot.peers, [{ publicKey: a!.publicKeyHex, meshIp: ip, endpoint: '192.0.2.7:9100', persistent: true }]);
-  t.deepEqual(snapshot.pins, [{ endpoint: '192.0.2.7:9100', nodeId: a!.nodeId }], 'the left-out peer is not pinned');
+  t.deepEqual(snapshot.pins, [{ ip: '192.0.2.7', nodeId: a!.nodeId }], 'the left-out peer is not pinned');
   t.is(problems.length, 1);
   t.is(problems[0]!.publicKey, b!.publicKeyHex);
   t.regex(problems[0]!.message, /mesh IP collision/);

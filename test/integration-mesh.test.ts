@@ -513,6 +513,9 @@ async function gatewayWorld(lab: Lab, trust: Trust): Promise<GatewayWorld> {
   writeConfig(R, [], { label: 'relay' });
   writeConfig(G, [peer(R, rg.addrA)], { label: 'gw', extraToml: `[gateway]\nenabled = true\nnat_interface = "${gi.ifA}"\n` });
   setTrust([C, R, G], trust);
+  // A gateway is always a node the client trusts explicitly (the engine
+  // refuses any other): under tofu, C lists G in its allow_list.
+  if (trust === 'tofu') editConfig(C, (text) => text.replace('[trust]\n', `[trust]\nallow_list = ["${G.nodeId}"]\n`));
   const [pC, pR, pG] = await Promise.all([startDaemon(lab, C), startDaemon(lab, R), startDaemon(lab, G)]);
   await Promise.all([waitForPeerState(C, R, 'active', 15_000), waitForPeerState(G, R, 'active', 15_000)]);
   await waitUntil('C to know G as a gateway 2 hops away', 20_000, async () =>

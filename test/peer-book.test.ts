@@ -333,8 +333,8 @@ const endpointsOf = (w: World): Map<string, string> =>
   ]);
 
 const peer = (id: Identity, endpoint?: string) => ({ publicKey: id.publicKeyHex, meshIp: meshIpOf(id.publicKeyHex), ...(endpoint === undefined ? {} : { endpoint }), persistent: true });
-const pin = (endpoint: string, id: Identity) => ({ endpoint, nodeId: id.nodeId });
-const byEndpoint = (pins: EngineSnapshot['pins']): EngineSnapshot['pins'] => [...pins].sort((x, y) => x.endpoint.localeCompare(y.endpoint));
+const pin = (endpoint: string, id: Identity) => ({ ip: endpoint.slice(0, endpoint.lastIndexOf(':')), nodeId: id.nodeId });
+const byEndpoint = (pins: EngineSnapshot['pins']): EngineSnapshot['pins'] => [...pins].sort((x, y) => x.ip.localeCompare(y.ip));
 
 /** A problem naming the static peer (label) and its node_id as not in the allow list. */
 const notAllowed = (label: string, id: Identity): RegExp => new RegExp(`^(?=.*\\b${label}\\b)(?=.*${id.nodeId}).*not in \\[trust\\] allow_list`);
@@ -359,7 +359,7 @@ const snapshotCases: SnapshotCase[] = [
     records,
     expectPeers: (w) => [peer(w.s1, '192.0.2.1:9100'), peer(w.s2, '192.0.2.2:9100'), peer(w.p1, '198.51.100.1:9100')],
     expectPins: (w) => [pin('192.0.2.1:9100', w.s1), pin('192.0.2.2:9100', w.s2), pin('198.51.100.1:9100', w.p1), pin('198.51.100.3:9100', w.t1)],
-    expectAllow: (w) => [w.p1.nodeId, w.p2.nodeId],
+    expectAllow: (w) => [w.p1.nodeId, w.p2.nodeId, w.s1.nodeId, w.s2.nodeId],
     expectProblems: () => [],
   },
   {
@@ -379,7 +379,7 @@ const snapshotCases: SnapshotCase[] = [
     records: (w) => [record(w.old, '192.0.2.1:9100', 'tofu')],
     expectPeers: (w) => [peer(w.s1, '192.0.2.1:9100')],
     expectPins: (w) => [pin('192.0.2.1:9100', w.s1)],
-    expectAllow: () => [],
+    expectAllow: (w) => [w.s1.nodeId],
     expectProblems: () => [],
   },
   {
@@ -439,7 +439,7 @@ const snapshotCases: SnapshotCase[] = [
     records,
     expectPeers: (w) => [peer(w.s1, '192.0.2.1:9100'), peer(w.s2, '192.0.2.2:9100'), peer(w.p1, '198.51.100.1:9100')],
     expectPins: () => [],
-    expectAllow: (w) => [w.p1.nodeId, w.p2.nodeId],
+    expectAllow: (w) => [w.p1.nodeId, w.p2.nodeId, w.s1.nodeId, w.s2.nodeId],
     expectProblems: () => [],
   },
 ];
@@ -452,7 +452,7 @@ for (const c of snapshotCases) {
     t.is(snapshot.trustMode, cfg.trust.mode);
     t.deepEqual(snapshot.peers, c.expectPeers(w));
     t.deepEqual(byEndpoint(snapshot.pins), byEndpoint(c.expectPins(w)));
-    t.deepEqual([...snapshot.allowList].sort(), [...c.expectAllow(w)].sort());
+    t.deepEqual([...snapshot.explicit].sort(), [...c.expectAllow(w)].sort());
     const expected = c.expectProblems(w);
     t.is(problems.length, expected.length, problems.map((p) => p.message).join('\n'));
     expected.forEach((re, i) => t.regex(problems[i]?.message ?? '', re));
@@ -463,7 +463,7 @@ test('compileSnapshot with trust records: the allow list has no duplicates when 
   const w = world();
   const cfg = config({ mode: 'allow_list', allow_list: [w.p1.nodeId] }, []);
   const { snapshot } = compileSnapshot({ config: cfg, identity: w.me, addressing: meshAddressing(cfg, w.me), endpoints: new Map(), version: 1, trusted: [record(w.p1, '198.51.100.1:9100', 'paired')] });
-  t.deepEqual(snapshot.allowList, [w.p1.nodeId]);
+  t.deepEqual(snapshot.explicit, [w.p1.nodeId]);
 });
 
 test('compileSnapshot with trust records: the config allow list is not modified', (t) => {

@@ -1,5 +1,6 @@
-//! Every error the engine returns to its caller, with a stable code that the
-//! TypeScript side maps to its own registry (ts/native/binding.ts).
+//! Every error the engine returns to its caller, with a stable code. The code
+//! reaches JavaScript as the error's `code` property; ts/errors.ts maps each
+//! one (all listed in `CODES`) into the daemon's own error registry.
 
 use std::fmt;
 
@@ -11,37 +12,50 @@ pub enum EngineError {
     UdpBind(String),
     /// The snapshot handed to the engine is inconsistent (bad key, address, duplicate).
     InvalidSnapshot(String),
+    /// The snapshot's version is not newer than the one applied.
+    StaleSnapshot { applied: u32, offered: u32 },
     /// start() on a running engine, or a call on a stopped one.
     State(String),
     /// The OS refused a thread or another resource.
     Io(String),
 }
 
+/// Every code `EngineError::code` can return.
+pub const CODES: [&str; 6] = [
+    "tun_unavailable",
+    "udp_bind_failed",
+    "invalid_snapshot",
+    "snapshot_stale",
+    "engine_state",
+    "engine_io",
+];
+
 impl EngineError {
     pub fn code(&self) -> &'static str {
         match self {
-            EngineError::TunUnavailable(_) => "tun_unavailable",
-            EngineError::UdpBind(_) => "udp_bind_failed",
-            EngineError::InvalidSnapshot(_) => "invalid_snapshot",
-            EngineError::State(_) => "engine_state",
-            EngineError::Io(_) => "engine_io",
-        }
-    }
-
-    fn detail(&self) -> &str {
-        match self {
-            EngineError::TunUnavailable(m)
-            | EngineError::UdpBind(m)
-            | EngineError::InvalidSnapshot(m)
-            | EngineError::State(m)
-            | EngineError::Io(m) => m,
+            EngineError::TunUnavailable(_) => CODES[0],
+            EngineError::UdpBind(_) => CODES[1],
+            EngineError::InvalidSnapshot(_) => CODES[2],
+            EngineError::StaleSnapshot { .. } => CODES[3],
+            EngineError::State(_) => CODES[4],
+            EngineError::Io(_) => CODES[5],
         }
     }
 }
 
 impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.detail())
+        match self {
+            EngineError::TunUnavailable(m)
+            | EngineError::UdpBind(m)
+            | EngineError::InvalidSnapshot(m)
+            | EngineError::State(m)
+            | EngineError::Io(m) => f.write_str(m),
+            EngineError::StaleSnapshot { applied, offered } => write!(
+                f,
+                "snapshot version {offered} is not newer than the applied version {applied}"
+            ),
+        }
     }
 }
 
@@ -52,22 +66,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_stable() {
-        let cases = [
-            (
-                EngineError::TunUnavailable(String::new()),
-                "tun_unavailable",
-            ),
-            (EngineError::UdpBind(String::new()), "udp_bind_failed"),
-            (
-                EngineError::InvalidSnapshot(String::new()),
-                "invalid_snapshot",
-            ),
-            (EngineError::State(String::new()), "engine_state"),
-            (EngineError::Io(String::new()), "engine_io"),
+    fn every_error_has_a_distinct_listed_code() {
+        let all = [
+            EngineError::TunUnavailable(String::new()),
+            EngineError::UdpBind(String::new()),
+            EngineError::InvalidSnapshot(String::new()),
+            EngineError::StaleSnapshot {
+                applied: 2,
+                offered: 1,
+            },
+            EngineError::State(String::new()),
+            EngineError::Io(String::new()),
         ];
-        for (e, code) in cases {
-            assert_eq!(e.code(), code);
-        }
+        let codes: Vec<_> = all.iter().map(EngineError::code).collect();
+        assert_eq!(codes, CODES);
     }
 }

@@ -34,6 +34,9 @@ pub enum Event {
         public_key: PublicKey,
         source: Endpoint,
     },
+    /// The trust policy of a new snapshot no longer admits this peer, which
+    /// had dialled in: its sessions are gone and it is not redialled.
+    Revoked { public_key: PublicKey },
     /// A peer claimed a mesh IP outside the prefix or held by another node.
     MeshIpConflict {
         public_key: PublicKey,

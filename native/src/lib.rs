@@ -13,6 +13,7 @@ pub mod proto;
 pub mod ratelimit;
 pub mod snapshot;
 pub mod stats;
+pub mod trust;
 
 #[cfg(test)]
 mod engine_tests;

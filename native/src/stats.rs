@@ -40,6 +40,8 @@ counters!(
     handshakes_initiated,
     handshakes_completed,
     handshake_responses_sent,
+    // peers that dialled in and lost their sessions to a stricter policy
+    peers_revoked,
     // relaying
     relayed_received,
     forwarded_packets,

@@ -113,6 +113,10 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
     const name = p.label ?? nodeIdFromPublicKey(Buffer.from(p.public_key, 'hex')).slice(0, 8);
     add(p.public_key, `static peer ${name} (${p.address})`, endpoints.get(p.public_key) ?? discovered.get(p.public_key));
   }
+  // Configured peers that made it into the snapshot are trusted explicitly.
+  const configuredIds = config.peers
+    .filter((c) => peers.some((p) => p.publicKey === c.public_key))
+    .map((c) => nodeIdFromPublicKey(Buffer.from(c.public_key, 'hex')));
   // Peers the user paired are kept connected like static ones, and so are
   // trusted peers that discovery hears on the LAN (at the address heard).
   for (const r of trusted) {
@@ -131,10 +135,11 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
       meshPrefix: addressing.meshPrefix,
       peers,
       trustMode: config.trust.mode,
-      allowList: [...allowList],
+      explicit: [...new Set([...allowList, ...configuredIds])],
       pins: config.trust.mode === 'tofu' ? tofuPins(peers, trusted) : [],
       ...(routing.internetVia === null ? {} : { internetVia: routing.internetVia }),
       gateway: routing.gateway,
+      gatewayBlocked: [],
       relays: [...relays],
     },
     problems,
@@ -142,14 +147,24 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
 }
 
 /**
- * TOFU pins: each address is bound to the node_id first trusted there. A
- * configured peer's address is bound to its configured key, ahead of any
- * record in the store.
+ * TOFU pins: each underlay IP address is bound to the node_id first trusted
+ * there. A configured peer's address is bound to its configured key, ahead of
+ * any record in the store.
  */
-function tofuPins(peers: readonly SnapshotPeer[], trusted: readonly TrustRecord[]): { endpoint: string; nodeId: string }[] {
+function tofuPins(peers: readonly SnapshotPeer[], trusted: readonly TrustRecord[]): { ip: string; nodeId: string }[] {
   const pins = new Map<string, string>();
-  // Only ip:port endpoints are pins (a store from an older version may hold others).
-  for (const r of trusted) if (r.endpoint !== null && parseHostPort(r.endpoint) !== null) pins.set(r.endpoint, r.nodeId);
-  for (const p of peers) if (p.endpoint) pins.set(p.endpoint, nodeIdFromPublicKey(Buffer.from(p.publicKey, 'hex')));
-  return [...pins].map(([endpoint, nodeId]) => ({ endpoint, nodeId }));
+  // Only ip:port endpoints give pins (a store from an older version may hold others).
+  const ipOf = (endpoint: string): string | undefined => {
+    const host = parseHostPort(endpoint)?.host;
+    return host !== undefined && parseIpv4(host) !== null ? host : undefined;
+  };
+  for (const r of trusted) {
+    const ip = r.endpoint === null ? undefined : ipOf(r.endpoint);
+    if (ip !== undefined) pins.set(ip, r.nodeId);
+  }
+  for (const p of peers) {
+    const ip = p.endpoint === undefined ? undefined : ipOf(p.endpoint);
+    if (ip !== undefined) pins.set(ip, nodeIdFromPublicKey(Buffer.from(p.publicKey, 'hex')));
+  }
+  return [...pins].map(([ip, nodeId]) => ({ ip, nodeId }));
 }

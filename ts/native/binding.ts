@@ -31,6 +31,7 @@ const CODES: Record<string, ErrorCode> = {
   tun_unavailable: 'tun_unavailable',
   udp_bind_failed: 'engine_failed',
   invalid_snapshot: 'internal',
+  snapshot_stale: 'internal',
   engine_state: 'internal',
   engine_io: 'engine_failed',
 };
@@ -69,6 +70,10 @@ export class NativeEngine implements Engine {
 
   applySnapshot(snapshot: EngineSnapshot): void {
     call(() => this.inner.applySnapshot(snapshot));
+  }
+
+  appliedVersion(): number {
+    return this.inner.running ? call(() => this.inner.appliedVersion()) : 0;
   }
 
   forgetPeer(publicKey: string): boolean {

@@ -25,17 +25,23 @@ export interface SnapshotPeer {
 }
 
 export interface EngineSnapshot {
+  /** Strictly increasing; a stale or repeated version is refused (snapshot_stale). */
   version: number;
   meshIp: string;
   meshPrefix: string;
   peers: SnapshotPeer[];
   trustMode: 'tofu' | 'allow_list' | 'allow_all';
-  allowList: string[];
-  pins: { endpoint: string; nodeId: string }[];
-  /** Public key of the selected gateway: where non-mesh traffic goes. */
+  /** node_ids the user trusts explicitly: configured [[peers]], paired peers, [trust] allow_list.
+   *  In allow_list mode the only node_ids admitted; in tofu mode they may roam freely. */
+  explicit: string[];
+  /** TOFU pins: the node_id first trusted at each underlay IP address (no port). */
+  pins: { ip: string; nodeId: string }[];
+  /** Public key of the selected gateway (always an explicit peer): where non-mesh traffic goes. */
   internetVia?: string;
   /** This node is a gateway: peers' non-mesh traffic goes to the OS. */
   gateway: boolean;
+  /** On a gateway: destinations (CIDRs) mesh traffic is never forwarded to. */
+  gatewayBlocked: string[];
   /** Where relay envelopes for other nodes go next: destination node_id → neighbour key. */
   relays: { nodeId: string; via: string }[];
 }
@@ -47,6 +53,7 @@ export type EngineEvent =
   | { kind: 'endpoint_changed'; publicKey: string; endpoint: string }
   | { kind: 'handshake_rejected'; source: string }
   | { kind: 'untrusted'; publicKey: string; source: string }
+  | { kind: 'revoked'; publicKey: string }
   | { kind: 'mesh_ip_conflict'; publicKey: string; meshIp: string }
   | { kind: 'control'; publicKey: string; payload: Buffer }
   | { kind: 'fault'; message: string };
@@ -75,7 +82,10 @@ export interface PeerStatus {
 export interface Engine {
   /** Creates the TUN device, binds UDP, starts the data-plane threads. */
   start(options: EngineOptions, snapshot: EngineSnapshot, onEvent: (event: EngineEvent) => void): void;
+  /** Applies a newer snapshot whole, or throws and changes nothing. */
   applySnapshot(snapshot: EngineSnapshot): void;
+  /** The version of the snapshot in force (0 before start). */
+  appliedVersion(): number;
   forgetPeer(publicKey: string): boolean;
   /** Sends an advertisement over the peer's session; false when it has none. */
   sendControl(publicKey: string, payload: Buffer): boolean;

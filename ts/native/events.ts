@@ -34,6 +34,8 @@ export function decodeEvent(raw: RawEvent): EngineEvent {
       return { kind: 'handshake_rejected', source: need(raw, 'source') };
     case 'untrusted':
       return { kind: 'untrusted', publicKey: need(raw, 'publicKey'), source: need(raw, 'source') };
+    case 'revoked':
+      return { kind: 'revoked', publicKey: need(raw, 'publicKey') };
     case 'mesh_ip_conflict':
       return { kind: 'mesh_ip_conflict', publicKey: need(raw, 'publicKey'), meshIp: need(raw, 'meshIp') };
     case 'control':

@@ -19,6 +19,9 @@ export class FakeEngine implements Engine {
   }
 
   applySnapshot(snapshot: EngineSnapshot): void {
+    if (this.snapshot && snapshot.version <= this.snapshot.version) {
+      throw new Error(`snapshot version ${snapshot.version} is not newer than the applied version ${this.snapshot.version}`);
+    }
     this.snapshot = snapshot;
     for (const [key, p] of this.peerTable) {
       if (p.configured && !snapshot.peers.some((s) => s.publicKey === key)) this.peerTable.delete(key);
@@ -36,6 +39,10 @@ export class FakeEngine implements Engine {
         gatewayBytes: 0,
       });
     }
+  }
+
+  appliedVersion(): number {
+    return this.snapshot?.version ?? 0;
   }
 
   forgetPeer(publicKey: string): boolean {

@@ -79,7 +79,10 @@ fn jitter() -> Duration {
 }
 
 pub fn send_initiation(ctx: &Context, peer: &Arc<Peer>, tx: &mut Tx, now: Instant) {
-    let index = ctx.registry_mut().allocate_index(peer);
+    // A peer removed meanwhile (revoked, forgotten) gets no new attempt.
+    let Some(index) = ctx.registry_mut().allocate_index(peer) else {
+        return;
+    };
     let (retired, endpoint) = {
         let mut tunnel = peer.lock();
         let Some(endpoint) = tunnel.endpoint else {

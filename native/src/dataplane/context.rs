@@ -1,5 +1,5 @@
-//! What every data-plane thread shares: keys, sockets, the peer registry,
-//! the trust policy, counters and the event channel.
+//! What every data-plane thread shares: keys, sockets, the peer registry
+//! (with the trust policy), routing, counters and the event channel.
 
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +12,7 @@ use crate::io::TunIo;
 use crate::proto::handshake::StaticKeys;
 use std::collections::HashMap;
 
-use crate::snapshot::{node_id, NodeId, PublicKey, Routing, Snapshot, TrustPolicy};
+use crate::snapshot::{node_id, NodeId, PublicKey, Routing, Snapshot};
 use crate::stats::Stats;
 
 use super::registry::{Peer, Registry};
@@ -24,9 +24,8 @@ pub struct EngineIo {
     pub clock: Arc<dyn Clock>,
 }
 
-/// The parts of the snapshot that change live besides the peers.
+/// The parts of the snapshot that change live besides the peers and trust.
 pub struct Policy {
-    pub trust: TrustPolicy,
     pub routing: Routing,
     pub relays: HashMap<NodeId, PublicKey>,
 }
@@ -66,9 +65,8 @@ impl Context {
             stopping: AtomicBool::new(false),
             stats: Stats::default(),
             events,
-            registry: RwLock::new(Registry::default()),
+            registry: RwLock::new(Registry::new(snapshot.trust.clone())),
             policy: RwLock::new(Policy {
-                trust: snapshot.trust.clone(),
                 routing: snapshot.routing.clone(),
                 relays: snapshot.relays.clone(),
             }),
@@ -124,10 +122,23 @@ impl Context {
         self.events.emit(event, &self.stats);
     }
 
-    /// A peer may use `ip` if it is a host address of the mesh prefix, not
-    /// ours, and not another peer's.
-    pub fn mesh_ip_claim_ok(&self, ip: Ipv4Addr, key: &PublicKey) -> bool {
-        ip != self.mesh_ip && self.prefix.in_prefix(ip) && self.registry().ip_free_for(&ip, key)
+    /// Whether the snapshot's fixed part is the one this engine runs with.
+    pub fn same_addressing(&self, snapshot: &Snapshot) -> bool {
+        (
+            snapshot.mesh_ip,
+            snapshot.mesh_prefix,
+            snapshot.mesh_prefix_len,
+        ) == (
+            self.mesh_ip,
+            self.prefix.mesh_prefix,
+            self.prefix.mesh_prefix_len,
+        )
+    }
+
+    /// A peer may claim `ip` if it is a host address of the mesh prefix and
+    /// not ours; whether another peer holds it is the registry's to say.
+    pub fn mesh_ip_usable(&self, ip: Ipv4Addr) -> bool {
+        ip != self.mesh_ip && self.prefix.in_prefix(ip)
     }
 
     pub fn send_datagram(&self, datagram: &[u8], to: SocketAddr) -> bool {

@@ -5,8 +5,9 @@
 //!   inbound   UDP → parse → handshake, or open → source check → TUN
 //!   timers    every TICK: each peer's retries, keepalives, rekeys, liveness
 //!
-//! Lock order: a peer's tunnel mutex may be held while briefly *reading* the
-//! registry; the registry lock is never held while taking a tunnel mutex.
+//! Lock order: a peer's tunnel mutex may be held while briefly taking the
+//! registry lock (reading it, or writing it to commit a handshake's mesh-IP
+//! claim); the registry lock is never held while taking a tunnel mutex.
 //! No lock is held while sealing, opening or doing I/O.
 
 pub mod actions;

@@ -1,5 +1,8 @@
 //! Every peer the engine knows, findable by public key (handshakes), by mesh
-//! IP (outbound routing) and by session index (inbound transport).
+//! IP (outbound routing) and by session index (inbound transport), and the
+//! trust policy that admits them. Policy and peer set live under one lock, so
+//! a peer admitted by a handshake can never slip in beside a snapshot that
+//! revokes it.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -8,9 +11,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use std::time::Instant;
 
+use crate::proto::endpoint::Endpoint;
 use crate::proto::tunnel::Tunnel;
 use crate::ratelimit::TokenBucket;
 use crate::snapshot::{node_id, NodeId, PublicKey};
+use crate::trust::{TrustPolicy, Verdict};
 
 /// Peers that dialled in without being configured are capped, so a stream
 /// of fresh keys cannot grow memory without bound.
@@ -26,6 +31,10 @@ pub struct Peer {
     /// Listed in the snapshot (static, paired, relayed); otherwise it dialled
     /// in. A peer that dialled in becomes configured when a snapshot lists it.
     pub configured: AtomicBool,
+    /// Taken out of the registry (forgotten, unlisted or revoked). A thread
+    /// that still holds it may finish what it was doing, but the registry
+    /// gives it no new index or route.
+    removed: AtomicBool,
     tunnel: Mutex<Tunnel>,
     pub rx_bytes: AtomicU64,
     pub tx_bytes: AtomicU64,
@@ -41,6 +50,7 @@ impl Peer {
             public_key: tunnel.remote_public,
             node_id: node_id(&tunnel.remote_public),
             configured: AtomicBool::new(configured),
+            removed: AtomicBool::new(false),
             tunnel: Mutex::new(tunnel),
             rx_bytes: AtomicU64::new(0),
             tx_bytes: AtomicU64::new(0),
@@ -53,20 +63,37 @@ impl Peer {
         self.configured.load(Ordering::Relaxed)
     }
 
+    pub fn is_removed(&self) -> bool {
+        self.removed.load(Ordering::Acquire)
+    }
+
     /// A panic elsewhere never makes a peer unusable: the state is plain data.
     pub fn lock(&self) -> MutexGuard<'_, Tunnel> {
         self.tunnel.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-#[derive(Default)]
 pub struct Registry {
     by_key: HashMap<PublicKey, Arc<Peer>>,
     by_ip: HashMap<Ipv4Addr, Arc<Peer>>,
     by_index: HashMap<u32, Arc<Peer>>,
+    trust: TrustPolicy,
+    /// Bumped by every change to peers or routes, so a snapshot built from a
+    /// read of the registry can tell whether it is still current.
+    generation: u64,
 }
 
 impl Registry {
+    pub fn new(trust: TrustPolicy) -> Self {
+        Registry {
+            by_key: HashMap::new(),
+            by_ip: HashMap::new(),
+            by_index: HashMap::new(),
+            trust,
+            generation: 0,
+        }
+    }
+
     pub fn by_key(&self, key: &PublicKey) -> Option<Arc<Peer>> {
         self.by_key.get(key).cloned()
     }
@@ -83,6 +110,24 @@ impl Registry {
         self.by_key.values().cloned().collect()
     }
 
+    /// The mesh IP each peer is routed at.
+    pub fn routes(&self) -> impl Iterator<Item = (&Ipv4Addr, &Arc<Peer>)> {
+        self.by_ip.iter()
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub fn trust(&self) -> &TrustPolicy {
+        &self.trust
+    }
+
+    /// The trust verdict on `key` reached at `src`.
+    pub fn decide(&self, key: &PublicKey, src: Option<&Endpoint>) -> Verdict {
+        self.trust.decide(&node_id(key), src)
+    }
+
     pub fn dynamic_count(&self) -> usize {
         self.by_key.values().filter(|p| !p.is_configured()).count()
     }
@@ -93,33 +138,53 @@ impl Registry {
     }
 
     pub fn insert(&mut self, peer: Arc<Peer>, mesh_ip: Ipv4Addr) {
+        self.generation += 1;
         self.by_ip.insert(mesh_ip, peer.clone());
         self.by_key.insert(peer.public_key, peer);
     }
 
-    /// Moves the peer's mesh-IP route (after a handshake told us its address).
-    pub fn set_ip(&mut self, peer: &Arc<Peer>, ip: Ipv4Addr) {
+    /// Moves the peer's mesh-IP route to `ip` (a handshake told us its
+    /// address); false, changing nothing, if another peer holds `ip` or the
+    /// peer is gone.
+    pub fn claim_ip(&mut self, peer: &Arc<Peer>, ip: Ipv4Addr) -> bool {
+        if peer.is_removed() || !self.ip_free_for(&ip, &peer.public_key) {
+            return false;
+        }
+        self.generation += 1;
         self.by_ip.retain(|_, p| !Arc::ptr_eq(p, peer));
         self.by_ip.insert(ip, peer.clone());
+        true
     }
 
     /// Removes the peer with every route and session index pointing at it.
     pub fn remove(&mut self, key: &PublicKey) -> Option<Arc<Peer>> {
         let peer = self.by_key.remove(key)?;
+        self.generation += 1;
+        peer.removed.store(true, Ordering::Release);
         self.by_ip.retain(|_, p| !Arc::ptr_eq(p, &peer));
         self.by_index.retain(|_, p| !Arc::ptr_eq(p, &peer));
         Some(peer)
     }
 
-    /// A fresh random session index, registered to `peer`.
-    pub fn allocate_index(&mut self, peer: &Arc<Peer>) -> u32 {
+    /// Swaps in a new trust policy (with the peer changes that go with it).
+    pub fn set_trust(&mut self, trust: TrustPolicy) {
+        self.generation += 1;
+        self.trust = trust;
+    }
+
+    /// A fresh random session index registered to `peer`; None if the peer
+    /// has been removed (it must not get sessions any more).
+    pub fn allocate_index(&mut self, peer: &Arc<Peer>) -> Option<u32> {
+        if peer.is_removed() {
+            return None;
+        }
         loop {
             let mut b = [0u8; 4];
             getrandom::fill(&mut b).expect("the OS random source works");
             let index = u32::from_le_bytes(b);
             if let std::collections::hash_map::Entry::Vacant(e) = self.by_index.entry(index) {
                 e.insert(peer.clone());
-                return index;
+                return Some(index);
             }
         }
     }

@@ -9,7 +9,8 @@ use napi::bindgen_prelude::Buffer;
 use crate::engine::{EngineConfig, PeerReport, PeerState};
 use crate::error::EngineError;
 use crate::event::Event;
-use crate::snapshot::{NodeId, PeerSpec, PublicKey, Routing, Snapshot, TrustMode, TrustPolicy};
+use crate::snapshot::{Cidr, NodeId, PeerSpec, PublicKey, Routing, Snapshot};
+use crate::trust::{TrustMode, TrustPolicy};
 
 #[napi(object)]
 pub struct EngineOptions {
@@ -46,7 +47,9 @@ pub struct RelayRoute {
 
 #[napi(object)]
 pub struct TrustPin {
-    pub endpoint: String,
+    /// An underlay IP address (no port).
+    pub ip: String,
+    /// The node_id (32 hex) first trusted there.
     pub node_id: String,
 }
 
@@ -59,12 +62,17 @@ pub struct EngineSnapshot {
     pub peers: Vec<SnapshotPeer>,
     /// "tofu" | "allow_list" | "allow_all"
     pub trust_mode: String,
-    pub allow_list: Vec<String>,
+    /// node_ids (32 hex) the user trusts explicitly: configured, paired,
+    /// allow-listed. The only ones admitted in allow_list mode.
+    pub explicit: Vec<String>,
+    /// TOFU pins by underlay IP address.
     pub pins: Vec<TrustPin>,
-    /// Public key of the selected gateway: where non-mesh traffic goes.
+    /// Public key of the selected gateway (an explicit peer): where non-mesh traffic goes.
     pub internet_via: Option<String>,
     /// This node is a gateway: peers' non-mesh traffic goes to the OS.
     pub gateway: bool,
+    /// On a gateway: CIDRs mesh traffic is never forwarded to.
+    pub gateway_blocked: Vec<String>,
     /// The relay forwarding table: where envelopes for other nodes go next.
     pub relays: Vec<RelayRoute>,
 }
@@ -72,7 +80,7 @@ pub struct EngineSnapshot {
 #[napi(object)]
 pub struct EngineEvent {
     /// connected | disconnected | handshake_timeout | endpoint_changed |
-    /// handshake_rejected | untrusted | mesh_ip_conflict | fault
+    /// handshake_rejected | untrusted | revoked | mesh_ip_conflict | control | fault
     pub kind: String,
     pub public_key: Option<String>,
     pub endpoint: Option<String>,
@@ -137,6 +145,19 @@ fn ipv4(s: &str, what: &str) -> Result<Ipv4Addr, EngineError> {
         .map_err(|_| bad(format!("{what} {s:?} is not an IPv4 address")))
 }
 
+fn cidr(s: &str) -> Result<Cidr, EngineError> {
+    let wrong = || bad(format!("{s:?} is not an IPv4 CIDR (a.b.c.d/len)"));
+    let (net, len) = s.split_once('/').ok_or_else(wrong)?;
+    let len: u8 = len.parse().map_err(|_| wrong())?;
+    if len > 32 {
+        return Err(wrong());
+    }
+    Ok(Cidr {
+        network: net.parse().map_err(|_| wrong())?,
+        len,
+    })
+}
+
 fn endpoint(s: &str) -> Result<SocketAddr, EngineError> {
     s.parse()
         .map_err(|_| bad(format!("endpoint {s:?} is not ip:port")))
@@ -180,19 +201,22 @@ impl TryFrom<EngineSnapshot> for Snapshot {
             "allow_all" => TrustMode::AllowAll,
             other => return Err(bad(format!("unknown trust mode {other:?}"))),
         };
-        let allowed: HashSet<NodeId> = s
-            .allow_list
+        let explicit: HashSet<NodeId> = s
+            .explicit
             .iter()
             .map(|id| hex_bytes::<16>(id, "node_id"))
             .collect::<Result<_, _>>()?;
-        let pins: HashMap<SocketAddr, NodeId> = s
+        let pins: HashMap<IpAddr, NodeId> = s
             .pins
             .iter()
             .map(|p| {
-                Ok((
-                    endpoint(&p.endpoint)?,
-                    hex_bytes::<16>(&p.node_id, "node_id")?,
-                ))
+                let ip = p.ip.parse().map_err(|_| {
+                    bad(format!(
+                        "pin address {:?} is not an IP address (no port)",
+                        p.ip
+                    ))
+                })?;
+                Ok((ip, hex_bytes::<16>(&p.node_id, "node_id")?))
             })
             .collect::<Result<_, EngineError>>()?;
         let peers = s
@@ -216,14 +240,15 @@ impl TryFrom<EngineSnapshot> for Snapshot {
                 .parse()
                 .map_err(|_| bad(format!("mesh prefix length {len:?} is not a number")))?,
             peers,
-            trust: TrustPolicy {
-                mode,
-                allowed,
-                pins,
-            },
+            trust: TrustPolicy::new(mode, explicit, pins),
             routing: Routing {
                 internet_via: s.internet_via.as_deref().map(public_key).transpose()?,
                 gateway: s.gateway,
+                gateway_blocked: s
+                    .gateway_blocked
+                    .iter()
+                    .map(|c| cidr(c))
+                    .collect::<Result<_, _>>()?,
             },
             relays: s
                 .relays
@@ -259,6 +284,10 @@ impl From<Event> for EngineEvent {
             Event::Disconnected { public_key } => {
                 out.public_key = Some(hex(&public_key));
                 "disconnected"
+            }
+            Event::Revoked { public_key } => {
+                out.public_key = Some(hex(&public_key));
+                "revoked"
             }
             Event::HandshakeTimeout { public_key } => {
                 out.public_key = Some(hex(&public_key));

@@ -55,13 +55,21 @@ impl JsEngine {
         Ok(())
     }
 
-    /// Swaps in a new snapshot; sessions of unchanged peers are kept.
+    /// Swaps in a newer snapshot whole, or refuses it and changes nothing;
+    /// sessions of peers still admitted are kept.
     #[napi]
     pub fn apply_snapshot(&self, snapshot: EngineSnapshot) -> Result<()> {
         let engine = self.inner.as_ref().ok_or_else(not_running)?;
         engine
             .apply(snapshot.try_into().map_err(js_error)?)
             .map_err(js_error)
+    }
+
+    /// The version of the snapshot in force.
+    #[napi]
+    pub fn applied_version(&self) -> Result<u32> {
+        let engine = self.inner.as_ref().ok_or_else(not_running)?;
+        Ok(engine.applied_version().unwrap_or(0))
     }
 
     /// Sends a control-plane advertisement to a peer; false when it has no session.

@@ -1,9 +1,11 @@
 //! The wire protocol, sans-IO: bytes and `now` in, decisions out. Nothing in
 //! here touches a socket, a device, a thread or napi.
 
+pub mod admission;
 pub mod control;
 pub mod endpoint;
 pub mod handshake;
+pub mod low_order;
 pub mod mac;
 pub mod replay;
 pub mod session;

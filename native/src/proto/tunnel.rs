@@ -15,6 +15,7 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::admission::Refusal;
 use super::endpoint::Endpoint;
 use super::handshake::{self, Initiation, ReceivedInitiation, StaticKeys};
 use super::session::Session;
@@ -94,10 +95,8 @@ pub enum Outbound {
 pub enum CompleteError {
     /// No initiation of ours has this index (late, duplicate or stray response).
     NotPending,
-    /// Noise refused the response.
-    Rejected,
-    /// The responder claimed a mesh IP we cannot give it.
-    MeshIpConflict(Ipv4Addr),
+    /// Noise, or the node's admission step, refused the response.
+    Refused(Refusal),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,14 +257,15 @@ impl Tunnel {
         self.pending.as_ref().map(|p| p.initiation.local_index)
     }
 
-    /// Message 2 for our pending initiation (mac1 already verified).
-    /// `claim_ok` vets the mesh IP the responder claims before anything is installed.
+    /// Message 2 for our pending initiation (mac1 already verified). Once
+    /// Noise has proven the responder, `admit` decides on it and its mesh-IP
+    /// claim (and commits the claim) before anything is installed.
     pub fn complete_handshake(
         &mut self,
         resp: &wire::Response<'_>,
         src: Endpoint,
         now: Instant,
-        claim_ok: impl FnOnce(Ipv4Addr) -> bool,
+        admit: impl FnOnce(Ipv4Addr) -> Result<(), Refusal>,
     ) -> Result<Actions, CompleteError> {
         let pending = self.pending.take().ok_or(CompleteError::NotPending)?;
         if pending.initiation.local_index != resp.receiver_index {
@@ -278,10 +278,8 @@ impl Tunnel {
         let done = pending
             .initiation
             .complete(resp, now)
-            .map_err(|_| CompleteError::Rejected)?;
-        if !claim_ok(done.remote_mesh_ip) {
-            return Err(CompleteError::MeshIpConflict(done.remote_mesh_ip));
-        }
+            .map_err(|_| CompleteError::Refused(Refusal::Rejected))?;
+        admit(done.remote_mesh_ip).map_err(CompleteError::Refused)?;
         let mut actions = Actions::default();
         self.rtt = Some(now.saturating_duration_since(sent_at));
         self.mesh_ip = done.remote_mesh_ip;
@@ -451,6 +449,19 @@ impl Tunnel {
         }
         actions.initiate &= self.endpoint.is_some();
         actions
+    }
+
+    /// The peer is gone (revoked, forgotten, unlisted): its sessions, the
+    /// pending attempt and held packets are dropped, so a thread that still
+    /// holds the peer can neither seal nor open with it again.
+    pub fn close(&mut self) {
+        self.pending = None;
+        self.current = None;
+        self.previous = None;
+        self.next = None;
+        self.queue.clear();
+        self.connected = false;
+        self.persistent = false;
     }
 
     /// Every session index this tunnel holds (to unregister on removal).

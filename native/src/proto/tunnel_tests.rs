@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use super::endpoint::Endpoint;
 use std::time::{Duration, Instant};
 
+use super::admission::Refusal;
 use super::handshake::{receive_initiation, StaticKeys};
 use super::session::OpenError;
 use super::tai64n::Tai64N;
@@ -101,7 +102,7 @@ impl Side {
             panic!("not a response")
         };
         assert!(self.keys.own_mac1().verify(resp.mac_input, resp.mac1));
-        self.tunnel.complete_handshake(&resp, from, now, |_| true)
+        self.tunnel.complete_handshake(&resp, from, now, |_| Ok(()))
     }
 
     fn seal(&mut self, payload: &[u8], now: Instant) -> Option<Vec<u8>> {
@@ -375,8 +376,11 @@ fn a_conflicting_mesh_ip_claim_installs_nothing() {
     let Ok(Message::Response(r)) = wire::parse(&resp) else {
         panic!()
     };
-    let got = a.tunnel.complete_handshake(&r, b.addr, t0, |ip| ip != b.ip);
-    assert_eq!(got.unwrap_err(), CompleteError::MeshIpConflict(b.ip));
+    let refusal = Refusal::MeshIpConflict(b.keys.public, b.ip);
+    let got = a
+        .tunnel
+        .complete_handshake(&r, b.addr, t0, |_| Err(refusal));
+    assert_eq!(got.unwrap_err(), CompleteError::Refused(refusal));
     assert!(a.tunnel.sending_session(t0).is_none());
     assert!(!a.tunnel.is_connected());
 }

@@ -1,150 +1,19 @@
-//! Two engines with real threads and real UDP on loopback; the TUN device is
-//! a socket pair, so these run without root.
+//! The data path: handshakes, packets both ways, gateways, relays, rekeys.
 
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
-use std::os::unix::net::UnixDatagram;
+use std::net::{Ipv4Addr, UdpSocket};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use std::sync::Arc;
-
+use super::*;
 use crate::clock::OffsetClock;
-use crate::dataplane::context::EngineIo;
 use crate::dataplane::ipv4::packet;
-use crate::engine::{Engine, PeerState};
-use crate::event::testing::Recorder;
+use crate::engine::PeerState;
 use crate::event::Event;
-use crate::io::mem::MemTun;
 use crate::proto::endpoint::Endpoint;
 use crate::proto::handshake::StaticKeys;
 use crate::proto::timers::TICK;
-use crate::snapshot::{node_id, PeerSpec, Routing, Snapshot, TrustMode, TrustPolicy};
-
-pub(crate) const IP_A: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
-pub(crate) const IP_B: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
-
-pub(crate) struct Node {
-    pub(crate) engine: Engine,
-    pub(crate) kernel: UnixDatagram,
-    events: Recorder,
-    pub(crate) addr: SocketAddr,
-}
-
-pub(crate) fn snapshot(own: Ipv4Addr, peers: Vec<PeerSpec>) -> Snapshot {
-    Snapshot {
-        version: 1,
-        mesh_ip: own,
-        mesh_prefix: Ipv4Addr::new(10, 77, 0, 0),
-        mesh_prefix_len: 16,
-        peers,
-        trust: TrustPolicy {
-            mode: TrustMode::Tofu,
-            allowed: Default::default(),
-            pins: Default::default(),
-        },
-        routing: Routing::default(),
-        relays: Default::default(),
-    }
-}
-
-fn start(seed: u8, udp: UdpSocket, snap: Snapshot) -> Node {
-    start_with_clock(seed, udp, snap, Arc::new(OffsetClock::default()))
-}
-
-fn start_with_clock(seed: u8, udp: UdpSocket, snap: Snapshot, clock: Arc<OffsetClock>) -> Node {
-    start_with_tun(seed, udp, snap, clock, MemTun::pair())
-}
-
-/// A node on a given stand-in TUN (offload tests use one with virtio-net headers).
-pub(crate) fn start_with_tun(
-    seed: u8,
-    udp: UdpSocket,
-    snap: Snapshot,
-    clock: Arc<OffsetClock>,
-    (tun, kernel): (MemTun, UnixDatagram),
-) -> Node {
-    kernel
-        .set_read_timeout(Some(Duration::from_secs(8)))
-        .unwrap();
-    let events = Recorder::default();
-    let addr = udp.local_addr().unwrap();
-    let io = EngineIo {
-        tun: Box::new(tun),
-        udp,
-        clock,
-    };
-    let engine = Engine::start_with_io(
-        StaticKeys::from_private([seed; 32]),
-        io,
-        snap,
-        Box::new(events.clone()),
-    )
-    .unwrap();
-    Node {
-        engine,
-        kernel,
-        events,
-        addr,
-    }
-}
-
-pub(crate) fn loopback() -> UdpSocket {
-    crate::io::udp::bind("127.0.0.1:0".parse().unwrap(), 0, true).unwrap()
-}
-
-pub(crate) fn peer(
-    seed: u8,
-    ip: Ipv4Addr,
-    endpoint: Option<SocketAddr>,
-    persistent: bool,
-) -> PeerSpec {
-    PeerSpec {
-        public_key: StaticKeys::from_private([seed; 32]).public,
-        mesh_ip: ip,
-        endpoint,
-        via: None,
-        persistent,
-    }
-}
-
-/// A and B configured with each other (static peers both ways).
-fn static_pair() -> (Node, Node) {
-    static_pair_with_clock(Arc::new(OffsetClock::default()))
-}
-
-fn static_pair_with_clock(clock: Arc<OffsetClock>) -> (Node, Node) {
-    let (ua, ub) = (loopback(), loopback());
-    let (aa, ab) = (ua.local_addr().unwrap(), ub.local_addr().unwrap());
-    let a = start_with_clock(
-        1,
-        ua,
-        snapshot(IP_A, vec![peer(2, IP_B, Some(ab), true)]),
-        clock.clone(),
-    );
-    let b = start_with_clock(
-        2,
-        ub,
-        snapshot(IP_B, vec![peer(1, IP_A, Some(aa), true)]),
-        clock,
-    );
-    (a, b)
-}
-
-pub(crate) fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn recv(kernel: &UnixDatagram) -> Vec<u8> {
-    let mut buf = vec![0u8; 2048];
-    let n = kernel
-        .recv(&mut buf)
-        .expect("a packet arrives through the tunnel");
-    buf.truncate(n);
-    buf
-}
+use crate::snapshot::{node_id, PeerSpec, Snapshot};
+use crate::trust::{TrustMode, TrustPolicy};
 
 #[test]
 fn static_peers_connect_and_carry_packets_both_ways() {
@@ -347,6 +216,12 @@ fn client_and_gateway(b_is_gateway: bool) -> (Node, Node) {
     let (aa, ab) = (ua.local_addr().unwrap(), ub.local_addr().unwrap());
     let b_key = StaticKeys::from_private([2; 32]).public;
     let mut sa = snapshot(IP_A, vec![peer(2, IP_B, Some(ab), true)]);
+    // A gateway is always a node the user trusts explicitly.
+    sa.trust = TrustPolicy::new(
+        TrustMode::Tofu,
+        [node_id(&b_key)].into(),
+        Default::default(),
+    );
     sa.routing.internet_via = Some(b_key);
     let mut sb = snapshot(IP_B, vec![peer(1, IP_A, Some(aa), true)]);
     sb.routing.gateway = b_is_gateway;
@@ -434,10 +309,6 @@ fn advertisements_reach_the_peers_control_plane_rate_limited() {
         a.engine.send_control(&b_key, &[]).is_err(),
         "an empty advertisement is refused"
     );
-}
-
-fn key(seed: u8) -> [u8; 32] {
-    StaticKeys::from_private([seed; 32]).public
 }
 
 fn relayed(seed: u8, ip: Ipv4Addr, via: u8) -> PeerSpec {
@@ -610,7 +481,10 @@ fn a_peer_that_dialled_in_keeps_its_session_when_a_snapshot_lists_it() {
     let before = a.engine.stats().handshakes_completed;
     // A's control plane now lists B (say, trusted or routed): same peer, same session.
     a.engine
-        .apply(snapshot(IP_A, vec![peer(2, IP_B, Some(b.addr), true)]))
+        .apply(Snapshot {
+            version: 2,
+            ..snapshot(IP_A, vec![peer(2, IP_B, Some(b.addr), true)])
+        })
         .unwrap();
     let p = packet(IP_A, IP_B, b"straight away");
     a.kernel.send(&p).unwrap();
