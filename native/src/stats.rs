@@ -59,7 +59,9 @@ counters!(
     drop_decrypt,
     drop_expired,
     drop_source_mismatch,
+    drop_internet_source,
     drop_not_for_us,
+    drop_gateway_blocked,
     drop_unknown_payload,
     drop_advert_flood,
     drop_relay_nested,
@@ -94,38 +96,5 @@ impl Stats {
 
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-impl StatsSnapshot {
-    /// Every drop counter, by the reason name used in status.stats.
-    pub fn drops(&self) -> [(&'static str, u64); 25] {
-        [
-            ("malformed", self.drop_malformed),
-            ("bad_mac", self.drop_bad_mac),
-            ("handshake_rejected", self.drop_handshake_rejected),
-            ("handshake_replay", self.drop_handshake_replay),
-            ("untrusted", self.drop_untrusted),
-            ("mesh_ip_conflict", self.drop_mesh_ip_conflict),
-            ("peer_limit", self.drop_peer_limit),
-            ("unknown_index", self.drop_unknown_index),
-            ("replay", self.drop_replay),
-            ("decrypt", self.drop_decrypt),
-            ("expired", self.drop_expired),
-            ("source_mismatch", self.drop_source_mismatch),
-            ("not_for_us", self.drop_not_for_us),
-            ("unknown_payload", self.drop_unknown_payload),
-            ("advert_flood", self.drop_advert_flood),
-            ("relay_nested", self.drop_relay_nested),
-            ("ttl_expired", self.drop_ttl_expired),
-            ("no_relay_route", self.drop_no_relay_route),
-            ("not_ipv4", self.drop_not_ipv4),
-            ("no_route", self.drop_no_route),
-            ("no_gateway", self.drop_no_gateway),
-            ("no_endpoint", self.drop_no_endpoint),
-            ("queue_full", self.drop_queue_full),
-            ("oversized", self.drop_oversized),
-            ("bad_offload", self.drop_bad_offload),
-        ]
     }
 }

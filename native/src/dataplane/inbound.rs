@@ -187,16 +187,26 @@ fn deliver(ctx: &Context, peer: &Peer, packet: &[u8], peer_ip: std::net::Ipv4Add
         return Stats::inc(&ctx.stats.drop_not_ipv4);
     };
     let from_internet = !ctx.in_mesh(header.src);
-    let may_send = if from_internet {
-        ctx.policy().routing.internet_via == Some(peer.public_key)
-    } else {
-        header.src == peer_ip
-    };
-    if !may_send {
+    if from_internet && ctx.policy().routing.internet_via != Some(peer.public_key) {
+        return Stats::inc(&ctx.stats.drop_internet_source);
+    }
+    if !from_internet && header.src != peer_ip {
         return Stats::inc(&ctx.stats.drop_source_mismatch);
     }
-    // For us; or, on a gateway, a peer's own packet for the internet.
-    let for_internet = !from_internet && !ctx.in_mesh(header.dst) && ctx.policy().routing.gateway;
+    // For us; or, on a gateway, a peer's own packet for the internet, never
+    // for the gateway host's own addresses or local networks.
+    let for_internet = !from_internet && !ctx.in_mesh(header.dst) && {
+        let routing = &ctx.policy().routing;
+        if routing.gateway
+            && routing
+                .gateway_blocked
+                .iter()
+                .any(|c| c.contains(header.dst))
+        {
+            return Stats::inc(&ctx.stats.drop_gateway_blocked);
+        }
+        routing.gateway
+    };
     if header.dst != ctx.mesh_ip && !for_internet {
         return Stats::inc(&ctx.stats.drop_not_for_us);
     }

@@ -12,7 +12,7 @@ use crate::event::Event;
 use crate::proto::endpoint::Endpoint;
 use crate::proto::handshake::StaticKeys;
 use crate::proto::timers::TICK;
-use crate::snapshot::{node_id, PeerSpec, Snapshot};
+use crate::snapshot::{node_id, Cidr, PeerSpec, Snapshot};
 use crate::trust::{TrustMode, TrustPolicy};
 
 #[test]
@@ -212,6 +212,10 @@ const INTERNET: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 9);
 
 /// A client (A, routing via B) and a gateway (B).
 fn client_and_gateway(b_is_gateway: bool) -> (Node, Node) {
+    client_and_gateway_blocking(b_is_gateway, vec![])
+}
+
+fn client_and_gateway_blocking(b_is_gateway: bool, blocked: Vec<Cidr>) -> (Node, Node) {
     let (ua, ub) = (loopback(), loopback());
     let (aa, ab) = (ua.local_addr().unwrap(), ub.local_addr().unwrap());
     let b_key = StaticKeys::from_private([2; 32]).public;
@@ -225,6 +229,7 @@ fn client_and_gateway(b_is_gateway: bool) -> (Node, Node) {
     sa.routing.internet_via = Some(b_key);
     let mut sb = snapshot(IP_B, vec![peer(1, IP_A, Some(aa), true)]);
     sb.routing.gateway = b_is_gateway;
+    sb.routing.gateway_blocked = blocked;
     (start(1, ua, sa), start(2, ub, sb))
 }
 
@@ -255,8 +260,41 @@ fn a_node_that_is_not_a_gateway_does_not_forward_and_others_cannot_speak_for_the
     recv(&a.kernel);
     a.kernel.send(&packet(INTERNET, IP_B, b"spoofed")).unwrap();
     wait_for("B to refuse an internet source from a non-gateway", || {
-        b.engine.stats().drop_source_mismatch == 1
+        b.engine.stats().drop_internet_source == 1
     });
+}
+
+#[test]
+fn a_gateway_forwards_to_the_internet_only_never_to_its_blocked_destinations() {
+    let cidr = |s: &str, len| Cidr {
+        network: s.parse().unwrap(),
+        len,
+    };
+    // The gateway host's own address and its LAN.
+    let blocked = vec![cidr("198.18.0.7", 32), cidr("192.168.1.0", 24)];
+    let (a, b) = client_and_gateway_blocking(true, blocked);
+    let cases = [
+        ("the gateway host's own address", "198.18.0.7", false),
+        ("a host on the gateway's LAN", "192.168.1.20", false),
+        ("the host next to its own address", "198.18.0.8", true),
+        ("the internet", "203.0.113.9", true),
+    ];
+    for (rule, dst, forwarded) in cases {
+        let blocked_before = b.engine.stats().drop_gateway_blocked;
+        let p = packet(IP_A, dst.parse().unwrap(), rule.as_bytes());
+        a.kernel.send(&p).unwrap();
+        if forwarded {
+            assert_eq!(recv(&b.kernel), p, "{rule}");
+        } else {
+            wait_for(rule, || {
+                b.engine.stats().drop_gateway_blocked == blocked_before + 1
+            });
+        }
+    }
+    assert!(
+        tun_is_quiet(&b.kernel),
+        "nothing blocked reached the gateway's OS"
+    );
 }
 
 #[test]
