@@ -29,6 +29,22 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/**
+ * Every code the engine's errors carry (native/src/error.rs, as the error's
+ * `code` property), and the daemon error each one becomes. A test enumerates
+ * the engine's codes from the addon and checks this table maps exactly those.
+ */
+export const ENGINE_ERRORS = {
+  tun_unavailable: { code: 'tun_unavailable', hint: 'run as root (sudo pim up) or grant CAP_NET_ADMIN, and check that /dev/net/tun exists' },
+  udp_bind_failed: { code: 'engine_failed', hint: 'another process may hold the UDP port: stop it or change [transport] listen_port' },
+  invalid_snapshot: { code: 'internal' },
+  snapshot_stale: { code: 'internal' },
+  engine_state: { code: 'internal' },
+  engine_io: { code: 'engine_failed' },
+} as const satisfies Record<string, { code: ErrorCode; hint?: string }>;
+
+export type EngineErrorCode = keyof typeof ENGINE_ERRORS;
+
 export class PimError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;

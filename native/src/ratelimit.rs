@@ -1,40 +1,76 @@
-//! A token bucket for things a remote party can trigger at will (events,
-//! control messages): `per_sec` sustained, bursts up to `burst`.
+//! Token buckets for things a remote party can trigger at will (events,
+//! control messages): `per_sec` sustained, bursts up to `burst`. `Bucket` is
+//! the plain state, for tables of many (one per key); `TokenBucket` is one
+//! shared bucket.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+#[derive(Debug, Clone, Copy)]
+pub struct Rate {
+    pub per_sec: u32,
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Bucket {
+    tokens: u32,
+    last: Instant,
+}
+
+impl Bucket {
+    pub fn full(rate: Rate, now: Instant) -> Self {
+        Bucket {
+            tokens: rate.burst,
+            last: now,
+        }
+    }
+
+    fn refill(&mut self, rate: Rate, now: Instant) {
+        let earned = (now.saturating_duration_since(self.last).as_millis() as u64
+            * u64::from(rate.per_sec)
+            / 1000) as u32;
+        if earned > 0 {
+            self.tokens = (self.tokens + earned).min(rate.burst);
+            self.last += Duration::from_millis(u64::from(earned) * 1000 / u64::from(rate.per_sec));
+        }
+    }
+
+    /// Takes one token; false when the bucket is empty.
+    pub fn take(&mut self, rate: Rate, now: Instant) -> bool {
+        self.refill(rate, now);
+        if self.tokens == 0 {
+            return false;
+        }
+        self.tokens -= 1;
+        true
+    }
+
+    /// Whether the bucket has refilled completely: nothing to remember.
+    pub fn is_full(&mut self, rate: Rate, now: Instant) -> bool {
+        self.refill(rate, now);
+        self.tokens == rate.burst
+    }
+}
+
 pub struct TokenBucket {
-    per_sec: u32,
-    burst: u32,
-    state: Mutex<(u32, Instant)>,
+    rate: Rate,
+    state: Mutex<Bucket>,
 }
 
 impl TokenBucket {
     pub fn new(per_sec: u32, burst: u32, now: Instant) -> Self {
+        let rate = Rate { per_sec, burst };
         TokenBucket {
-            per_sec,
-            burst,
-            state: Mutex::new((burst, now)),
+            rate,
+            state: Mutex::new(Bucket::full(rate, now)),
         }
     }
 
     /// Takes one token; false when the bucket is empty.
     pub fn take(&self, now: Instant) -> bool {
-        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let (tokens, last) = &mut *guard;
-        let refill = (now.saturating_duration_since(*last).as_millis() as u64
-            * u64::from(self.per_sec)
-            / 1000) as u32;
-        if refill > 0 {
-            *tokens = (*tokens + refill).min(self.burst);
-            *last += Duration::from_millis(u64::from(refill) * 1000 / u64::from(self.per_sec));
-        }
-        if *tokens == 0 {
-            return false;
-        }
-        *tokens -= 1;
-        true
+        let mut bucket = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        bucket.take(self.rate, now)
     }
 }
 
@@ -62,5 +98,18 @@ mod tests {
             10,
             "never more than the burst"
         );
+    }
+
+    #[test]
+    fn a_bucket_is_full_again_once_it_has_refilled() {
+        let rate = Rate {
+            per_sec: 2,
+            burst: 2,
+        };
+        let t0 = Instant::now();
+        let mut b = Bucket::full(rate, t0);
+        assert!(b.take(rate, t0));
+        assert!(!b.is_full(rate, t0));
+        assert!(b.is_full(rate, t0 + Duration::from_millis(500)));
     }
 }

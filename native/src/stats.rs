@@ -81,6 +81,8 @@ counters!(
     icmp_unreachable_sent,
     tun_write_errors,
     udp_send_errors,
+    // a data-plane thread that panicked (and stopped: the engine reports a fault)
+    thread_panics,
     events_dropped,
     // offloads in use (gauges, 1 = on): TSO and coalesced writes on the TUN
     // device, segmented UDP sends, coalesced UDP reads

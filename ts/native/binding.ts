@@ -1,13 +1,28 @@
 // The only importer of the napi addon. It wraps the generated loader (never
-// edited by hand) behind the Engine interface and turns the addon's
-// "[code] message" errors into PimErrors a user can act on.
+// edited by hand) behind the Engine interface and turns the addon's errors,
+// which carry the engine's stable code as their `code` property, into
+// PimErrors a user can act on.
 
 import * as path from 'node:path';
-import { PimError, type ErrorCode } from '../errors.js';
+import { ENGINE_ERRORS, PimError, type EngineErrorCode } from '../errors.js';
 import type { Engine, EngineEvent, EngineOptions, EngineSnapshot, PeerStatus } from './engine.js';
-import { decodeEvent } from './events.js';
+import type * as Native from '../../native/binding/index.js';
 
-type NativeModule = typeof import('../../native/binding/index.js');
+type NativeModule = typeof Native;
+
+// The contract in engine.ts is written by hand for readers; these fail to
+// compile the moment it drifts from what napi generated from the Rust types.
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Holds<T extends true> = T;
+export type ContractChecks = [
+  Holds<Same<EngineEvent, Native.EngineEvent>>,
+  Holds<Same<EngineOptions, Native.EngineOptions>>,
+  // The snapshot narrows the trust mode to its three values.
+  Holds<EngineSnapshot extends Native.EngineSnapshot ? true : false>,
+  Holds<Same<keyof EngineSnapshot, keyof Native.EngineSnapshot>>,
+  // Peer states are one of three strings; the rest is the same.
+  Holds<Same<Omit<PeerStatus, 'state' | 'gatewayBytes'>, Omit<Native.PeerStatus, 'state' | 'gatewayBytes'>>>,
+];
 
 // dist/ts/native/binding.js → <package root>/native/binding/index.js
 const ADDON_PATH = path.join(__dirname, '..', '..', '..', 'native', 'binding', 'index.js');
@@ -27,26 +42,18 @@ function addon(): NativeModule {
   }
 }
 
-const CODES: Record<string, ErrorCode> = {
-  tun_unavailable: 'tun_unavailable',
-  udp_bind_failed: 'engine_failed',
-  invalid_snapshot: 'internal',
-  snapshot_stale: 'internal',
-  engine_state: 'internal',
-  engine_io: 'engine_failed',
-};
+/** Every code the engine's errors can carry, as the addon lists them. */
+export function engineErrorCodes(): string[] {
+  return addon().engineErrorCodes();
+}
 
-const HINTS: Partial<Record<ErrorCode, string>> = {
-  tun_unavailable: 'run as root (sudo pim up) or grant CAP_NET_ADMIN, and check that /dev/net/tun exists',
-};
-
-function translate(err: unknown): PimError {
+/** An engine error as the daemon reports it; anything else is a failed engine. */
+export function translate(err: unknown): PimError {
   const message = err instanceof Error ? err.message : String(err);
-  const m = /^\[([a-z_]+)\] (.*)$/s.exec(message);
-  const code = (m && CODES[m[1]!]) ?? 'engine_failed';
-  const text = m ? m[2]! : message;
-  const hint = HINTS[code];
-  return new PimError(code, text, hint === undefined ? { cause: err } : { hint, cause: err });
+  const raw: unknown = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  const known = typeof raw === 'string' && raw in ENGINE_ERRORS ? ENGINE_ERRORS[raw as EngineErrorCode] : undefined;
+  if (known === undefined) return new PimError('engine_failed', message, { cause: err });
+  return new PimError(known.code, message, 'hint' in known ? { hint: known.hint, cause: err } : { cause: err });
 }
 
 function call<T>(f: () => T): T {
@@ -61,11 +68,7 @@ export class NativeEngine implements Engine {
   private readonly inner = new (addon().Engine)();
 
   start(options: EngineOptions, snapshot: EngineSnapshot, onEvent: (event: EngineEvent) => void): void {
-    call(() =>
-      this.inner.start(options, snapshot, (raw) => {
-        onEvent(decodeEvent(raw));
-      }),
-    );
+    call(() => this.inner.start(options, snapshot, onEvent));
   }
 
   applySnapshot(snapshot: EngineSnapshot): void {
@@ -82,6 +85,10 @@ export class NativeEngine implements Engine {
 
   sendControl(publicKey: string, payload: Buffer): boolean {
     return this.inner.running && call(() => this.inner.sendControl(publicKey, payload));
+  }
+
+  probe(publicKey: string): boolean {
+    return this.inner.running && call(() => this.inner.probe(publicKey));
   }
 
   stop(): void {

@@ -56,6 +56,11 @@ export type EngineEvent =
   | { kind: 'revoked'; publicKey: string }
   | { kind: 'mesh_ip_conflict'; publicKey: string; meshIp: string }
   | { kind: 'control'; publicKey: string; payload: Buffer }
+  /** The reply to a probe asked for with `probe()`. */
+  | { kind: 'probe_reply'; publicKey: string; rttMs: number }
+  /** A bound the engine keeps against floods refused something (limit: 'dynamic_peers'). */
+  | { kind: 'limit_reached'; limit: string; detail: string }
+  /** A data-plane thread failed or panicked: the engine cannot go on. */
   | { kind: 'fault'; message: string };
 
 export type PeerState = 'active' | 'connecting' | 'failed';
@@ -89,6 +94,8 @@ export interface Engine {
   forgetPeer(publicKey: string): boolean;
   /** Sends an advertisement over the peer's session; false when it has none. */
   sendControl(publicKey: string, payload: Buffer): boolean;
+  /** Sends one latency probe now; its reply arrives as `probe_reply`. False when the peer has no session. */
+  probe(publicKey: string): boolean;
   /** Joins every data-plane thread and removes the TUN device. */
   stop(): void;
   localPort(): number;

@@ -58,6 +58,15 @@ export class FakeEngine implements Engine {
     return true;
   }
 
+  /** What was probed, for tests to inspect (a test answers with emit()). */
+  readonly probed: string[] = [];
+
+  probe(publicKey: string): boolean {
+    if (this.peerTable.get(publicKey)?.state !== 'active') return false;
+    this.probed.push(publicKey);
+    return true;
+  }
+
   stop(): void {
     this.onEvent = undefined;
   }

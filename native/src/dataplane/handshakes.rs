@@ -18,7 +18,7 @@ use crate::proto::endpoint::Endpoint;
 use crate::proto::tai64n::Tai64N;
 use crate::proto::tunnel::{CompleteError, Tunnel};
 use crate::proto::wire::{self, RESP_LEN};
-use crate::snapshot::PublicKey;
+use crate::snapshot::{short, PublicKey};
 use crate::stats::Stats;
 use crate::trust::Verdict;
 
@@ -191,7 +191,16 @@ fn refused(ctx: &Context, refusal: Refusal, src: Endpoint, initiation: bool) {
                 mesh_ip,
             });
         }
-        Refusal::PeerLimit(_) => Stats::inc(&s.drop_peer_limit),
+        Refusal::PeerLimit(key) => {
+            Stats::inc(&s.drop_peer_limit);
+            ctx.emit(Event::LimitReached {
+                limit: "dynamic_peers",
+                detail: format!(
+                    "{MAX_DYNAMIC_PEERS} peers that dialled in exist; refused {} from {src}",
+                    short(&key)
+                ),
+            });
+        }
         Refusal::Gone => Stats::inc(&s.drop_unknown_index),
     }
 }

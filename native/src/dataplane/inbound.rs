@@ -6,14 +6,19 @@
 //! 3. handshakes go to `handshakes`; transport messages:
 //! 4. find the session by receiver index, open it (replay window, AEAD)
 //! 5. liveness/roaming/key confirmation under the peer's lock
-//! 6. what the plaintext is: a relay envelope goes to `relay` (which may come
-//!    back here with the datagram inside); an IP packet must come from the
-//!    peer's mesh IP and be for us (or, on a gateway, for the internet)
+//! 6. what the plaintext is: a relay envelope for another node goes to
+//!    `relay`; one for us holds a datagram that goes round 2–6 once more, as
+//!    if it had arrived from the socket (a second pass, never a third:
+//!    envelopes do not nest); an IP packet must come from the peer's mesh IP
+//!    (or the internet, from the selected gateway) and be for us (or, on a
+//!    gateway, for the internet, outside `gateway_blocked`)
 //! 7. write it to the TUN (through `Tx`, which joins segments of one TCP
 //!    flow into one write when the device's offloads are on)
 
 use std::io::ErrorKind;
-use std::sync::atomic::Ordering;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,6 +28,7 @@ use crate::proto::control::{self, Payload, RELAY_HEADER_LEN};
 use crate::proto::endpoint::Endpoint;
 use crate::proto::session::OpenError;
 use crate::proto::wire::{self, Message};
+use crate::snapshot::PublicKey;
 use crate::stats::Stats;
 
 use super::context::Context;
@@ -33,9 +39,7 @@ use crate::io::batch::RecvBatch;
 
 pub fn run(ctx: Arc<Context>) {
     let mut batch = RecvBatch::new(&ctx.udp, MAX_DATAGRAM);
-    let mut plain = vec![0u8; MAX_DATAGRAM];
-    // Where a relayed datagram is opened (its envelope stays in `plain`).
-    let mut spare = vec![0u8; MAX_DATAGRAM];
+    let mut bufs = Buffers::default();
     let mut tx = Tx::default();
     while !ctx.stopping() {
         match batch.recv(&ctx.udp) {
@@ -51,8 +55,7 @@ pub fn run(ctx: Arc<Context>) {
                                     Stats::inc(&ctx.stats.drop_malformed);
                                     continue;
                                 }
-                                let src = Endpoint::Udp(src);
-                                handle(&ctx, datagram, src, &mut plain, &mut spare, &mut tx, now);
+                                handle(&ctx, datagram, src, &mut bufs, &mut tx, now);
                             }
                         }
                         // Larger than any datagram pim sends.
@@ -87,45 +90,91 @@ fn fault(ctx: &Context, message: String) {
     ctx.emit(Event::Fault { message });
 }
 
-/// One datagram from `src`: straight off the socket, or out of a relay
-/// envelope (then `spare` is empty: envelopes do not nest).
+/// Where the inbound thread opens datagrams.
+pub struct Buffers {
+    plain: Vec<u8>,
+    /// Where a relayed datagram is opened (its envelope stays in `plain`).
+    spare: Vec<u8>,
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Buffers {
+            plain: vec![0u8; MAX_DATAGRAM],
+            spare: vec![0u8; MAX_DATAGRAM],
+        }
+    }
+}
+
+/// A datagram for this node that arrived inside a relay envelope.
+struct Relayed {
+    /// The neighbour it came through.
+    from: PublicKey,
+    /// Where the datagram lies in the opened envelope.
+    at: Range<usize>,
+}
+
+/// One datagram straight off the socket from `src`, and the one its relay
+/// envelope may carry for us.
 pub fn handle(
+    ctx: &Context,
+    datagram: &[u8],
+    src: SocketAddr,
+    bufs: &mut Buffers,
+    tx: &mut Tx,
+    now: Instant,
+) {
+    let src = Endpoint::Udp(src);
+    if let Some(inner) = handle_one(ctx, datagram, src, &mut bufs.plain, true, tx, now) {
+        let datagram = &bufs.plain[inner.at];
+        let src = Endpoint::Relay(inner.from);
+        handle_one(ctx, datagram, src, &mut bufs.spare, false, tx, now);
+    }
+}
+
+/// Handles one datagram, opening it into `plain`. Returns the datagram a
+/// relay envelope holds for us, when `may_relay` (the first pass only).
+fn handle_one(
     ctx: &Context,
     datagram: &[u8],
     src: Endpoint,
     plain: &mut [u8],
-    spare: &mut [u8],
+    may_relay: bool,
     tx: &mut Tx,
     now: Instant,
-) {
+) -> Option<Relayed> {
     match wire::parse(datagram) {
         Err(_) => Stats::inc(&ctx.stats.drop_malformed),
         Ok(Message::Initiation(i)) => handshakes::on_initiation(ctx, &i, src, tx, now),
         Ok(Message::Response(r)) => handshakes::on_response(ctx, &r, src, tx, now),
-        Ok(Message::Transport(t)) => on_transport(ctx, &t, src, plain, spare, tx, now),
+        Ok(Message::Transport(t)) => return on_transport(ctx, &t, src, plain, may_relay, tx, now),
     }
+    None
 }
 
-#[allow(clippy::too_many_arguments)]
 fn on_transport(
     ctx: &Context,
     t: &wire::Transport<'_>,
     src: Endpoint,
     plain: &mut [u8],
-    spare: &mut [u8],
+    may_relay: bool,
     tx: &mut Tx,
     now: Instant,
-) {
+) -> Option<Relayed> {
+    let counted = |counter: &AtomicU64| {
+        Stats::inc(counter);
+        None
+    };
     let Some(peer) = ctx.registry().by_index(t.receiver_index) else {
-        return Stats::inc(&ctx.stats.drop_unknown_index);
+        return counted(&ctx.stats.drop_unknown_index);
     };
     let Some(session) = peer.lock().receiving_session(t.receiver_index) else {
-        return Stats::inc(&ctx.stats.drop_unknown_index);
+        return counted(&ctx.stats.drop_unknown_index);
     };
     let n = match session.open(t, plain, now) {
         Ok(n) => n,
         Err(e) => {
-            return Stats::inc(match e {
+            return counted(match e {
                 OpenError::Replay => &ctx.stats.drop_replay,
                 OpenError::Expired => &ctx.stats.drop_expired,
                 OpenError::Decrypt | OpenError::BufferTooSmall => &ctx.stats.drop_decrypt,
@@ -144,40 +193,44 @@ fn on_transport(
     }
     let packet = match control::classify(&plain[..n]) {
         Payload::Ipv4(packet) => packet,
-        Payload::Keepalive => return Stats::inc(&ctx.stats.keepalives_received),
+        Payload::Keepalive => return counted(&ctx.stats.keepalives_received),
         Payload::Probe(nonce) => {
             Stats::inc(&ctx.stats.probes_received);
             actions::seal_and_send(ctx, &peer, &control::probe_reply(nonce), tx, now);
-            return;
+            return None;
         }
-        Payload::ProbeReply(nonce) => return peer.lock().probe_answered(nonce, now),
-        Payload::Advert(body) => {
-            if peer.adverts.take(now) {
-                ctx.emit(Event::Control {
+        Payload::ProbeReply(nonce) => {
+            let requested = peer.lock().probe_answered(nonce, now);
+            if let Some(rtt) = requested {
+                ctx.emit(Event::ProbeReply {
                     public_key: peer.public_key,
-                    payload: body.to_vec(),
+                    rtt,
                 });
-            } else {
-                Stats::inc(&ctx.stats.drop_advert_flood);
             }
-            return;
+            return None;
         }
-        Payload::Relay(..) if spare.is_empty() => return Stats::inc(&ctx.stats.drop_relay_nested),
+        Payload::Advert(body) => {
+            if !peer.adverts.take(now) {
+                return counted(&ctx.stats.drop_advert_flood);
+            }
+            ctx.emit(Event::Control {
+                public_key: peer.public_key,
+                payload: body.to_vec(),
+            });
+            return None;
+        }
+        Payload::Relay(..) if !may_relay => return counted(&ctx.stats.drop_relay_nested),
         Payload::Relay(header, _) => {
-            return relay::on_envelope(
-                ctx,
-                &peer,
-                header,
-                &mut plain[..n],
-                RELAY_HEADER_LEN,
-                spare,
-                tx,
-                now,
-            );
+            let for_us = relay::on_envelope(ctx, &peer, header, &mut plain[..n], tx, now);
+            return for_us.then(|| Relayed {
+                from: peer.public_key,
+                at: RELAY_HEADER_LEN..n,
+            });
         }
-        Payload::Unknown => return Stats::inc(&ctx.stats.drop_unknown_payload),
+        Payload::Unknown => return counted(&ctx.stats.drop_unknown_payload),
     };
     deliver(ctx, &peer, packet, peer_ip, tx);
+    None
 }
 
 /// Cryptokey routing, then the TUN: a peer speaks only for its own mesh

@@ -7,53 +7,50 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::proto::control::RelayHeader;
+use crate::proto::control::{RelayHeader, RELAY_HEADER_LEN};
 use crate::proto::endpoint::Endpoint;
 use crate::stats::Stats;
 
 use super::context::Context;
-use super::inbound;
 use super::registry::Peer;
 use super::tx::Tx;
 
-/// An envelope that arrived from the neighbour `from`; `plain` holds it whole
-/// (`header` parsed from it), `spare` is room to open the datagram inside.
-#[allow(clippy::too_many_arguments)]
+/// An envelope that arrived from the neighbour `from`; `envelope` holds it
+/// whole (`header` parsed from it). True when it is addressed to this node:
+/// the caller processes the datagram inside. Otherwise it has been passed on
+/// or dropped (and counted).
 pub fn on_envelope(
     ctx: &Context,
     from: &Arc<Peer>,
     header: RelayHeader,
-    plain: &mut [u8],
-    inner_at: usize,
-    spare: &mut [u8],
+    envelope: &mut [u8],
     tx: &mut Tx,
     now: Instant,
-) {
+) -> bool {
     if !matches!(from.lock().endpoint, Some(Endpoint::Udp(_))) {
-        return Stats::inc(&ctx.stats.drop_relay_nested);
+        Stats::inc(&ctx.stats.drop_relay_nested);
+        return false;
     }
     if header.dst == ctx.node_id {
         Stats::inc(&ctx.stats.relayed_received);
-        return inbound::handle(
-            ctx,
-            &plain[inner_at..],
-            Endpoint::Relay(from.public_key),
-            spare,
-            &mut [],
-            tx,
-            now,
-        );
+        return true;
     }
     if header.ttl <= 1 {
-        return Stats::inc(&ctx.stats.drop_ttl_expired);
+        Stats::inc(&ctx.stats.drop_ttl_expired);
+        return false;
     }
     // Never back where it came from: that would be a loop.
     let Some(next) = ctx.next_hop(&header.dst).filter(|n| n != &from.public_key) else {
-        return Stats::inc(&ctx.stats.drop_no_relay_route);
+        Stats::inc(&ctx.stats.drop_no_relay_route);
+        return false;
     };
-    plain[1] = header.ttl - 1;
-    if tx.forward(ctx, &next, plain, now) {
+    envelope[1] = header.ttl - 1;
+    if tx.forward(ctx, &next, envelope, now) {
         Stats::inc(&ctx.stats.forwarded_packets);
-        Stats::add(&ctx.stats.forwarded_bytes, (plain.len() - inner_at) as u64);
+        Stats::add(
+            &ctx.stats.forwarded_bytes,
+            (envelope.len() - RELAY_HEADER_LEN) as u64,
+        );
     }
+    false
 }

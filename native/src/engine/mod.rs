@@ -18,14 +18,14 @@ use crate::dataplane::context::{Context, EngineIo};
 use crate::dataplane::tx::Tx;
 use crate::dataplane::{actions, inbound, outbound, timer};
 use crate::error::EngineError;
-use crate::event::{EventSink, Events};
+use crate::event::{Event, EventSink, Events};
 use crate::io::tun::LinuxTun;
 use crate::io::waker::Waker;
 use crate::io::{self, udp};
 use crate::proto::control::{self, MAX_ADVERT_LEN};
 use crate::proto::handshake::StaticKeys;
 use crate::snapshot::{PublicKey, Snapshot};
-use crate::stats::StatsSnapshot;
+use crate::stats::{Stats, StatsSnapshot};
 
 pub struct EngineConfig {
     pub private_key: [u8; 32],
@@ -108,7 +108,7 @@ impl Engine {
             let ctx = engine.ctx.clone();
             let handle = std::thread::Builder::new()
                 .name(name.into())
-                .spawn(move || body(ctx))
+                .spawn(move || contained(name, body, ctx))
                 .map_err(|e| EngineError::Io(format!("cannot start thread {name}: {e}")))?;
             engine.threads.push(handle);
         }
@@ -131,6 +131,25 @@ impl Engine {
             actions::seal_and_send(&self.ctx, &peer, &message, &mut tx, self.ctx.clock.now());
         tx.flush(&self.ctx);
         Ok(sent)
+    }
+
+    /// Sends the peer one latency probe now, whose reply is reported as
+    /// `probe_reply`; false when it has no working session.
+    pub fn probe(&self, public_key: &PublicKey) -> bool {
+        let Some(peer) = self.ctx.registry().by_key(public_key) else {
+            return false;
+        };
+        let now = self.ctx.clock.now();
+        let Some(nonce) = peer.lock().request_probe(now) else {
+            return false;
+        };
+        let mut tx = self.control_tx.lock().unwrap_or_else(|p| p.into_inner());
+        let sent = actions::seal_and_send(&self.ctx, &peer, &control::probe(nonce), &mut tx, now);
+        tx.flush(&self.ctx);
+        if sent {
+            Stats::inc(&self.ctx.stats.probes_sent);
+        }
+        sent
     }
 
     /// Drops a peer and its sessions (`pim peers forget`).
@@ -159,6 +178,25 @@ impl Engine {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+    }
+}
+
+/// Runs a data-plane thread so that a panic never unwinds into Node and is
+/// never silent: it becomes a `fault` event (the control plane stops the
+/// daemon, failing closed) and a count in `thread_panics`. The thread is
+/// gone afterwards; nothing restarts it, since its state may be broken.
+fn contained(name: &str, body: fn(Arc<Context>), ctx: Arc<Context>) {
+    let run = std::panic::AssertUnwindSafe(|| body(ctx.clone()));
+    if let Err(panic) = std::panic::catch_unwind(run) {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a non-text panic".into());
+        Stats::inc(&ctx.stats.thread_panics);
+        ctx.emit(Event::Fault {
+            message: format!("data-plane thread {name} panicked ({what}) and has stopped"),
+        });
     }
 }
 

@@ -1,7 +1,9 @@
 //! Engines with real threads and real UDP on loopback; the TUN device is a
 //! socket pair, so these run without root. This file is the harness;
-//! `forwarding` covers the data path, `trust` who gets a session.
+//! `forwarding` covers the data path, `trust` who gets a session, `faults`
+//! what a broken thread does.
 
+mod faults;
 mod forwarding;
 mod trust;
 
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use crate::clock::OffsetClock;
+use crate::clock::{Clock, OffsetClock};
 use crate::dataplane::context::EngineIo;
 use crate::engine::Engine;
 use crate::event::testing::Recorder;
@@ -48,7 +50,7 @@ fn start(seed: u8, udp: UdpSocket, snap: Snapshot) -> Node {
     start_with_clock(seed, udp, snap, Arc::new(OffsetClock::default()))
 }
 
-fn start_with_clock(seed: u8, udp: UdpSocket, snap: Snapshot, clock: Arc<OffsetClock>) -> Node {
+fn start_with_clock(seed: u8, udp: UdpSocket, snap: Snapshot, clock: Arc<dyn Clock>) -> Node {
     start_with_tun(seed, udp, snap, clock, MemTun::pair())
 }
 
@@ -57,7 +59,7 @@ pub(crate) fn start_with_tun(
     seed: u8,
     udp: UdpSocket,
     snap: Snapshot,
-    clock: Arc<OffsetClock>,
+    clock: Arc<dyn Clock>,
     (tun, kernel): (MemTun, UnixDatagram),
 ) -> Node {
     kernel

@@ -77,18 +77,55 @@ pub struct EngineSnapshot {
     pub relays: Vec<RelayRoute>,
 }
 
-#[napi(object)]
-pub struct EngineEvent {
-    /// connected | disconnected | handshake_timeout | endpoint_changed |
-    /// handshake_rejected | untrusted | revoked | mesh_ip_conflict | control | fault
-    pub kind: String,
-    pub public_key: Option<String>,
-    pub endpoint: Option<String>,
-    pub mesh_ip: Option<String>,
-    pub source: Option<String>,
-    pub message: Option<String>,
-    /// A control advertisement's bytes, hex.
-    pub payload: Option<String>,
+/// What the engine reports, one variant per kind (docs/PROTOCOL.md §7.2).
+/// Generated into index.d.ts as a union tagged by `kind`.
+#[napi(discriminant = "kind", discriminant_case = "snake_case")]
+pub enum EngineEvent {
+    Connected {
+        public_key: String,
+        endpoint: String,
+        mesh_ip: String,
+    },
+    Disconnected {
+        public_key: String,
+    },
+    HandshakeTimeout {
+        public_key: String,
+    },
+    EndpointChanged {
+        public_key: String,
+        endpoint: String,
+    },
+    HandshakeRejected {
+        source: String,
+    },
+    Untrusted {
+        public_key: String,
+        source: String,
+    },
+    Revoked {
+        public_key: String,
+    },
+    MeshIpConflict {
+        public_key: String,
+        mesh_ip: String,
+    },
+    /// A neighbour's advertisement, whole.
+    Control {
+        public_key: String,
+        payload: Buffer,
+    },
+    ProbeReply {
+        public_key: String,
+        rtt_ms: f64,
+    },
+    LimitReached {
+        limit: String,
+        detail: String,
+    },
+    Fault {
+        message: String,
+    },
 }
 
 #[napi(object)]
@@ -261,78 +298,63 @@ impl TryFrom<EngineSnapshot> for Snapshot {
 
 impl From<Event> for EngineEvent {
     fn from(e: Event) -> Self {
-        let mut out = EngineEvent {
-            kind: String::new(),
-            public_key: None,
-            endpoint: None,
-            mesh_ip: None,
-            source: None,
-            message: None,
-            payload: None,
-        };
-        let kind = match e {
+        match e {
             Event::Connected {
                 public_key,
                 endpoint,
                 mesh_ip,
-            } => {
-                out.public_key = Some(hex(&public_key));
-                out.endpoint = Some(endpoint.to_string());
-                out.mesh_ip = Some(mesh_ip.to_string());
-                "connected"
-            }
-            Event::Disconnected { public_key } => {
-                out.public_key = Some(hex(&public_key));
-                "disconnected"
-            }
-            Event::Revoked { public_key } => {
-                out.public_key = Some(hex(&public_key));
-                "revoked"
-            }
-            Event::HandshakeTimeout { public_key } => {
-                out.public_key = Some(hex(&public_key));
-                "handshake_timeout"
-            }
+            } => EngineEvent::Connected {
+                public_key: hex(&public_key),
+                endpoint: endpoint.to_string(),
+                mesh_ip: mesh_ip.to_string(),
+            },
+            Event::Disconnected { public_key } => EngineEvent::Disconnected {
+                public_key: hex(&public_key),
+            },
+            Event::HandshakeTimeout { public_key } => EngineEvent::HandshakeTimeout {
+                public_key: hex(&public_key),
+            },
             Event::EndpointChanged {
                 public_key,
                 endpoint,
-            } => {
-                out.public_key = Some(hex(&public_key));
-                out.endpoint = Some(endpoint.to_string());
-                "endpoint_changed"
-            }
-            Event::HandshakeRejected { source } => {
-                out.source = Some(source.to_string());
-                "handshake_rejected"
-            }
-            Event::Untrusted { public_key, source } => {
-                out.public_key = Some(hex(&public_key));
-                out.source = Some(source.to_string());
-                "untrusted"
-            }
+            } => EngineEvent::EndpointChanged {
+                public_key: hex(&public_key),
+                endpoint: endpoint.to_string(),
+            },
+            Event::HandshakeRejected { source } => EngineEvent::HandshakeRejected {
+                source: source.to_string(),
+            },
+            Event::Untrusted { public_key, source } => EngineEvent::Untrusted {
+                public_key: hex(&public_key),
+                source: source.to_string(),
+            },
+            Event::Revoked { public_key } => EngineEvent::Revoked {
+                public_key: hex(&public_key),
+            },
             Event::MeshIpConflict {
                 public_key,
                 mesh_ip,
-            } => {
-                out.public_key = Some(hex(&public_key));
-                out.mesh_ip = Some(mesh_ip.to_string());
-                "mesh_ip_conflict"
-            }
+            } => EngineEvent::MeshIpConflict {
+                public_key: hex(&public_key),
+                mesh_ip: mesh_ip.to_string(),
+            },
             Event::Control {
                 public_key,
                 payload,
-            } => {
-                out.public_key = Some(hex(&public_key));
-                out.payload = Some(hex(&payload));
-                "control"
-            }
-            Event::Fault { message } => {
-                out.message = Some(message);
-                "fault"
-            }
-        };
-        out.kind = kind.to_string();
-        out
+            } => EngineEvent::Control {
+                public_key: hex(&public_key),
+                payload: payload.into(),
+            },
+            Event::ProbeReply { public_key, rtt } => EngineEvent::ProbeReply {
+                public_key: hex(&public_key),
+                rtt_ms: rtt.as_secs_f64() * 1000.0,
+            },
+            Event::LimitReached { limit, detail } => EngineEvent::LimitReached {
+                limit: limit.to_string(),
+                detail,
+            },
+            Event::Fault { message } => EngineEvent::Fault { message },
+        }
     }
 }
 

@@ -1,24 +1,45 @@
 //! The only napi code: the `Engine` class TypeScript drives through
 //! ts/native/binding.ts. Calls are synchronous and bounded; packets never
-//! cross here. Errors carry the engine's stable code as `[code] message`.
+//! cross here. Errors carry the engine's stable code as their `code`
+//! property (napi's error status), never inside the message.
 
 mod convert;
 mod events;
 
 use std::collections::HashMap;
 
-use napi::bindgen_prelude::*;
+use napi::bindgen_prelude::{Buffer, Error, Function};
 
 use crate::engine::{Engine, EngineConfig};
-use crate::error::EngineError;
+use crate::error::{EngineError, CODES};
 use convert::{EngineEvent, EngineOptions, EngineSnapshot, PeerStatus};
 
-fn js_error(e: EngineError) -> Error {
-    Error::new(Status::GenericFailure, format!("[{}] {}", e.code(), e))
+/// An engine error code (native/src/error.rs), as napi's error status.
+pub struct Code(&'static str);
+
+impl AsRef<str> for Code {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
 }
 
-fn not_running() -> Error {
+type Result<T> = napi::Result<T, Code>;
+
+fn js_error(e: EngineError) -> Error<Code> {
+    Error::new(Code(e.code()), e.to_string())
+}
+
+fn not_running() -> Error<Code> {
     js_error(EngineError::State("the engine is not running".into()))
+}
+
+/// Every code an engine error can carry, so the control plane can check
+/// that it maps each one.
+// napi registers free functions only outside `cargo test` builds.
+#[cfg_attr(test, allow(dead_code))]
+#[napi]
+pub fn engine_error_codes() -> Vec<String> {
+    CODES.iter().map(|c| c.to_string()).collect()
 }
 
 #[napi(js_name = "Engine")]
@@ -50,7 +71,12 @@ impl JsEngine {
         }
         let config: EngineConfig = options.try_into().map_err(js_error)?;
         let snapshot = snapshot.try_into().map_err(js_error)?;
-        let sink = events::JsSink::new(&on_event)?;
+        let sink = events::JsSink::new(&on_event).map_err(|e| {
+            js_error(EngineError::Io(format!(
+                "cannot set up the event callback: {}",
+                e.reason
+            )))
+        })?;
         self.inner = Some(Engine::start(config, snapshot, Box::new(sink)).map_err(js_error)?);
         Ok(())
     }
@@ -82,6 +108,14 @@ impl JsEngine {
                 &payload,
             )
             .map_err(js_error)
+    }
+
+    /// Sends one latency probe to the peer now; its reply comes back as a
+    /// `probe_reply` event. False when the peer has no working session.
+    #[napi]
+    pub fn probe(&self, public_key: String) -> Result<bool> {
+        let engine = self.inner.as_ref().ok_or_else(not_running)?;
+        Ok(engine.probe(&convert::public_key(&public_key).map_err(js_error)?))
     }
 
     /// Drops a peer and its sessions; false if the engine did not know it.

@@ -5,6 +5,7 @@ pub mod admission;
 pub mod control;
 pub mod endpoint;
 pub mod handshake;
+pub mod liveness;
 pub mod low_order;
 pub mod mac;
 pub mod replay;

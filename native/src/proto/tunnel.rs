@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use super::admission::Refusal;
 use super::endpoint::Endpoint;
 use super::handshake::{self, Initiation, ReceivedInitiation, StaticKeys};
+use super::liveness::Liveness;
 use super::session::Session;
 use super::tai64n::Tai64N;
 use super::timers::*;
@@ -114,13 +115,8 @@ pub struct Tunnel {
     current: Option<Arc<Session>>,
     previous: Option<Arc<Session>>,
     next: Option<Arc<Session>>,
-    last_received: Option<Instant>,
+    liveness: Liveness,
     pub last_handshake: Option<Instant>,
-    pub rtt: Option<Duration>,
-    /// The probe awaiting its reply: nonce and when it was sent.
-    outstanding_probe: Option<(u64, Instant)>,
-    last_probe: Option<Instant>,
-    probes_sent: u64,
     last_init_timestamp: Option<Tai64N>,
     connected: bool,
     failed: bool,
@@ -149,12 +145,8 @@ impl Tunnel {
             current: None,
             previous: None,
             next: None,
-            last_received: None,
+            liveness: Liveness::default(),
             last_handshake: None,
-            rtt: None,
-            outstanding_probe: None,
-            last_probe: None,
-            probes_sent: 0,
             last_init_timestamp: None,
             connected: false,
             failed: false,
@@ -170,8 +162,8 @@ impl Tunnel {
         self.failed
     }
 
-    pub fn last_received(&self) -> Option<Instant> {
-        self.last_received
+    pub fn liveness(&self) -> &Liveness {
+        &self.liveness
     }
 
     fn usable_current(&self, now: Instant) -> Option<&Arc<Session>> {
@@ -281,7 +273,8 @@ impl Tunnel {
             .map_err(|_| CompleteError::Refused(Refusal::Rejected))?;
         admit(done.remote_mesh_ip).map_err(CompleteError::Refused)?;
         let mut actions = Actions::default();
-        self.rtt = Some(now.saturating_duration_since(sent_at));
+        self.liveness
+            .set_rtt(now.saturating_duration_since(sent_at));
         self.mesh_ip = done.remote_mesh_ip;
         self.install(Arc::new(done.session), now, &mut actions);
         self.note_received(src, now, &mut actions);
@@ -292,14 +285,19 @@ impl Tunnel {
         Ok(actions)
     }
 
-    /// The reply to our latency probe: the round trip becomes `rtt`.
-    pub fn probe_answered(&mut self, nonce: u64, now: Instant) {
-        if let Some((sent_nonce, sent_at)) = self.outstanding_probe {
-            if sent_nonce == nonce {
-                self.rtt = Some(now.saturating_duration_since(sent_at));
-                self.outstanding_probe = None;
-            }
-        }
+    /// A probe reply from the peer; the round trip if it answers a probe
+    /// the control plane asked for (`request_probe`).
+    pub fn probe_answered(&mut self, nonce: u64, now: Instant) -> Option<Duration> {
+        self.liveness
+            .answered(nonce, now)
+            .filter(|a| a.requested)
+            .map(|a| a.rtt)
+    }
+
+    /// A probe to send now on request; None without a usable session.
+    pub fn request_probe(&mut self, now: Instant) -> Option<u64> {
+        self.usable_current(now)?;
+        Some(self.liveness.request_probe(now))
     }
 
     /// Whether an initiation stamped `timestamp` is newer than every one
@@ -363,7 +361,7 @@ impl Tunnel {
     }
 
     fn note_received(&mut self, src: Endpoint, now: Instant, actions: &mut Actions) {
-        self.last_received = Some(now);
+        self.liveness.heard(now);
         if self.endpoint != Some(src) {
             if self.endpoint.is_some() {
                 actions.events.push(TunnelEvent::EndpointChanged);
@@ -394,11 +392,7 @@ impl Tunnel {
                 retire(slot, &mut actions.retired);
             }
         }
-        if self.connected
-            && self
-                .last_received
-                .is_none_or(|t| now.saturating_duration_since(t) >= DEAD_AFTER)
-        {
+        if self.connected && self.liveness.is_dead(now) {
             self.connected = false;
             actions.events.push(TunnelEvent::Disconnected);
             for slot in [&mut self.current, &mut self.previous, &mut self.next] {
@@ -425,15 +419,7 @@ impl Tunnel {
                 if self.pending.is_none() && self.needs_rekey(s, now) {
                     actions.initiate = true;
                 }
-                if self
-                    .last_probe
-                    .is_none_or(|t| now.saturating_duration_since(t) >= PROBE_INTERVAL)
-                {
-                    self.probes_sent += 1;
-                    actions.probe = Some(self.probes_sent);
-                    self.outstanding_probe = Some((self.probes_sent, now));
-                    self.last_probe = Some(now);
-                }
+                actions.probe = self.liveness.due_probe(now);
             }
             None => {
                 // A fresh `next` means the peer is handshaking with us right now.

@@ -430,6 +430,20 @@ fn packets_held_for_a_handshake_that_times_out_are_counted() {
 }
 
 #[test]
+fn a_requested_probe_needs_a_session_and_its_reply_is_reported() {
+    let (mut a, mut b) = pair();
+    let t0 = Instant::now();
+    assert_eq!(a.tunnel.request_probe(t0), None, "no session yet");
+    connect(&mut a, &mut b, t0);
+    let nonce = a.tunnel.request_probe(t0).expect("a session");
+    assert_eq!(
+        a.tunnel
+            .probe_answered(nonce, t0 + Duration::from_millis(4)),
+        Some(Duration::from_millis(4))
+    );
+}
+
+#[test]
 fn a_probe_goes_out_every_interval_and_its_reply_sets_the_rtt() {
     let (mut a, mut b) = pair();
     let t0 = Instant::now();
@@ -440,15 +454,18 @@ fn a_probe_goes_out_every_interval_and_its_reply_sets_the_rtt() {
         .probe
         .expect("a probe on the first tick of a session");
     assert!(a.tunnel.tick(t0 + PROBE_INTERVAL / 2).probe.is_none());
-    let from_handshake = a.tunnel.rtt;
+    let from_handshake = a.tunnel.liveness().rtt();
     a.tunnel
         .probe_answered(first + 1, t0 + Duration::from_millis(5));
     assert_eq!(
-        a.tunnel.rtt, from_handshake,
+        a.tunnel.liveness().rtt(),
+        from_handshake,
         "a reply to another probe is ignored"
     );
-    a.tunnel
+    let reported = a
+        .tunnel
         .probe_answered(first, t0 + Duration::from_millis(7));
-    assert_eq!(a.tunnel.rtt, Some(Duration::from_millis(7)));
+    assert_eq!(reported, None, "a periodic probe's reply is not reported");
+    assert_eq!(a.tunnel.liveness().rtt(), Some(Duration::from_millis(7)));
     assert!(a.tunnel.tick(t0 + PROBE_INTERVAL).probe.is_some());
 }

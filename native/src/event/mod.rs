@@ -1,14 +1,17 @@
 //! Facts the engine reports to the control plane. They leave the data plane
 //! through one bounded, non-blocking sink; a full sink drops the event and
-//! counts it, so a slow JavaScript loop can never stall forwarding.
+//! counts it, so a slow JavaScript loop can never stall forwarding. Kinds a
+//! remote party can trigger at will are rate-limited first (`limits`).
+
+mod limits;
 
 use std::net::Ipv4Addr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::proto::endpoint::Endpoint;
-use crate::ratelimit::TokenBucket;
 use crate::snapshot::PublicKey;
 use crate::stats::Stats;
+use limits::FloodLimits;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -47,7 +50,18 @@ pub enum Event {
         public_key: PublicKey,
         payload: Vec<u8>,
     },
-    /// A data-plane thread hit an error it cannot recover from.
+    /// The reply to a probe the control plane asked for (`Engine::probe`).
+    ProbeReply {
+        public_key: PublicKey,
+        rtt: Duration,
+    },
+    /// A bound the engine keeps against floods refused something.
+    LimitReached {
+        /// Which bound: `dynamic_peers`.
+        limit: &'static str,
+        detail: String,
+    },
+    /// A data-plane thread hit an error it cannot recover from, or panicked.
     Fault { message: String },
 }
 
@@ -57,36 +71,23 @@ pub trait EventSink: Send + Sync {
     fn emit(&self, event: Event) -> bool;
 }
 
-/// Rate limit for events an attacker can trigger at will (rejected,
-/// untrusted and mesh-IP-conflicting handshakes): one shared token bucket.
-const FLOOD_EVENTS_PER_SEC: u32 = 5;
-const FLOOD_BURST: u32 = 10;
-
 pub struct Events {
     sink: Box<dyn EventSink>,
-    flood: TokenBucket,
+    limits: FloodLimits,
 }
 
 impl Events {
     pub fn new(sink: Box<dyn EventSink>) -> Self {
         Events {
             sink,
-            flood: TokenBucket::new(FLOOD_EVENTS_PER_SEC, FLOOD_BURST, Instant::now()),
+            limits: FloodLimits::new(Instant::now()),
         }
     }
 
+    /// Rate limits count real time, whatever clock the data plane runs on:
+    /// they protect the control plane, which lives in real time.
     pub fn emit(&self, event: Event, stats: &Stats) {
-        let floodable = matches!(
-            event,
-            Event::HandshakeRejected { .. }
-                | Event::Untrusted { .. }
-                | Event::MeshIpConflict { .. }
-        );
-        if floodable && !self.flood.take(Instant::now()) {
-            Stats::inc(&stats.events_dropped);
-            return;
-        }
-        if !self.sink.emit(event) {
+        if !self.limits.allow(&event, Instant::now()) || !self.sink.emit(event) {
             Stats::inc(&stats.events_dropped);
         }
     }
@@ -112,36 +113,5 @@ pub mod testing {
         pub fn take(&self) -> Vec<Event> {
             std::mem::take(&mut *self.0.lock().unwrap())
         }
-    }
-
-    #[test]
-    fn a_flood_of_rejections_is_capped_and_counted() {
-        let rec = Recorder::default();
-        let events = Events::new(Box::new(rec.clone()));
-        let stats = Stats::default();
-        let src = Endpoint::Udp("198.18.0.9:1".parse().unwrap());
-        for _ in 0..1000 {
-            events.emit(Event::HandshakeRejected { source: src }, &stats);
-        }
-        events.emit(
-            Event::Disconnected {
-                public_key: [1; 32],
-            },
-            &stats,
-        );
-        let got = rec.take();
-        assert!(
-            got.len() <= FLOOD_BURST as usize + 2,
-            "{} events passed",
-            got.len()
-        );
-        assert_eq!(
-            got.last(),
-            Some(&Event::Disconnected {
-                public_key: [1; 32]
-            }),
-            "other kinds are never limited"
-        );
-        assert!(stats.snapshot().events_dropped >= 1000 - u64::from(FLOOD_BURST) - 1);
     }
 }
