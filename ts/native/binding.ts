@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { ENGINE_ERRORS, PimError, type EngineErrorCode } from '../errors.js';
 import type { Engine, EngineEvent, EngineOptions, EngineSnapshot, PeerStatus } from './engine.js';
 import type * as Native from '../../native/binding/index.js';
+import { addonLoadError } from '../packaging/platform.js';
 
 type NativeModule = typeof Native;
 
@@ -35,10 +36,7 @@ function addon(): NativeModule {
     loaded = require(ADDON_PATH) as NativeModule;
     return loaded;
   } catch (err) {
-    throw new PimError('engine_failed', `cannot load the pim data plane (${ADDON_PATH}): ${(err as Error).message}`, {
-      hint: 'build it with `npm run build` (needs a Rust toolchain)',
-      cause: err,
-    });
+    throw addonLoadError(err, path.dirname(ADDON_PATH));
   }
 }
 
