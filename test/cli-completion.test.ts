@@ -13,11 +13,12 @@ const CLI_JS = path.join(__dirname, '..', 'ts', 'cli.js');
 
 /** Every command name by the command it belongs to ('' is `pim` itself). */
 const NAMES: Record<string, string[]> = {
-  '': ['up', 'down', 'status', 'peers', 'route', 'gateway', 'logs', 'id', 'config', 'completion', 'help'],
+  '': ['up', 'down', 'status', 'peers', 'route', 'gateway', 'logs', 'id', 'config', 'service', 'completion', 'help'],
   peers: ['forget', 'pair', 'add', 'remove'],
   route: ['on', 'off', 'status'],
   gateway: ['enable', 'disable', 'status'],
   config: ['check', 'init'],
+  service: ['install'],
 };
 
 /** The shortest prefix of `name` that no other name in `names` starts with. */

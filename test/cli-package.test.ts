@@ -41,7 +41,7 @@ async function installed(t: ExecutionContext, lab: Lab): Promise<{ prefix: strin
   t.deepEqual((await tarList(platform)).sort(), ['package/README.md', 'package/package.json', `package/${PACKAGE.napi.binaryName}.${abi}.node`].sort());
   const mainFiles = await tarList(main);
   t.false(mainFiles.some((f) => f.endsWith('.node')), 'no addon in the main package');
-  for (const f of ['package/dist/ts/cli.js', 'package/dist/ts/main.js', 'package/native/binding/index.js']) t.true(mainFiles.includes(f), f);
+  for (const f of ['package/dist/ts/cli.js', 'package/dist/ts/main.js', 'package/native/binding/index.js', 'package/packaging/systemd/pim.service']) t.true(mainFiles.includes(f), f);
   const manifest = JSON.parse((await run('tar', ['-xzOf', main, 'package/package.json'])).stdout) as { optionalDependencies?: Record<string, string> };
   t.deepEqual(manifest.optionalDependencies, { [platformPackage('linux-x64-gnu')]: PACKAGE.version, [platformPackage('linux-arm64-gnu')]: PACKAGE.version });
 

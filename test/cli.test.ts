@@ -19,11 +19,11 @@ import { limit } from './helpers/limit.js';
 
 const CLI = path.join(__dirname, '../ts/cli.js');
 const DAEMON = path.join(__dirname, '../ts/main.js');
-const COMMANDS = ['up', 'down', 'status', 'peers', 'route', 'gateway', 'logs', 'id', 'config', 'completion'];
+const COMMANDS = ['up', 'down', 'status', 'peers', 'route', 'gateway', 'logs', 'id', 'config', 'service', 'completion'];
 /** Every command that runs something, as typed after `pim`. */
 const LEAVES = [
   'up', 'down', 'status', 'peers', 'peers forget', 'peers pair', 'peers add', 'peers remove', 'route on', 'route off', 'route status',
-  'gateway enable', 'gateway disable', 'gateway status', 'logs', 'id', 'config check', 'config init', 'completion',
+  'gateway enable', 'gateway disable', 'gateway status', 'logs', 'id', 'config check', 'config init', 'service install', 'completion',
 ];
 
 interface Run {
@@ -120,7 +120,7 @@ test('pim <command> --help and pim help <command> exit 0 with its usage, options
     t.true(r.stdout.startsWith(`Usage: pim ${c}`), r.stdout);
     t.regex(r.stdout, /^Global Options:\n  -c, --config <file> .*(\n {6,}\S.*)*\n\n/m, `${c}: the global -c is listed, alone`);
     t.regex(r.stdout, /\nExamples?:\n  \$ (sudo )?pim /, `${c} has an example`);
-    if (c !== 'completion') t.regex(r.stdout, /\nEnvironment:\n  PIM_CONFIG /, `${c} names the environment it reads`);
+    if (c !== 'completion' && c !== 'service install') t.regex(r.stdout, /\nEnvironment:\n  PIM_CONFIG /, `${c} names the environment it reads`);
     const viaHelp = await pim(['help', ...c.split(' ')], home);
     if (!c.includes(' ')) t.is(viaHelp.stdout, r.stdout, `pim help ${c}`);
   }

@@ -13,6 +13,7 @@ import { idCommand } from './commands/id.js';
 import { logsCommand } from './commands/logs.js';
 import { peersCommand } from './commands/peers.js';
 import { routeCommand } from './commands/route.js';
+import { serviceCommand } from './commands/service.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { fromCommander } from './usage.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
     logsCommand(),
     idCommand(),
     configCommand(),
+    serviceCommand(),
     completionCommand(program),
     helpCommand(program),
   ]) {

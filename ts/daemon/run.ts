@@ -7,6 +7,7 @@ import { NativeEngine } from '../native/binding.js';
 import { printError } from '../report.js';
 import { systemNetwork } from '../routing/os-network.js';
 import { UdpDiscoveryTransport } from '../discovery/transport.js';
+import { notifyReady } from '../systemd/notify.js';
 import { Daemon } from './daemon.js';
 
 export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefix: string): Promise<void> {
@@ -41,6 +42,7 @@ export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefi
   } catch (err) {
     process.exit(printError(errorPrefix, err));
   }
+  notifyReady(daemon.logger);
   // A bug must not leave the tunnel half-alive: log it, tear down, exit non-zero.
   const running = daemon;
   process.on('uncaughtException', (err) => {

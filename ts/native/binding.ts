@@ -108,3 +108,8 @@ export class NativeEngine implements Engine {
     return call(() => this.inner.peers()).map((p) => ({ ...p, state: p.state as PeerStatus['state'] }));
   }
 }
+
+/** Sends `state` to systemd's notification socket (sd_notify(3)); throws if it cannot. */
+export function sdNotify(socket: string, state: string): void {
+  addon().sdNotify(socket, state);
+}

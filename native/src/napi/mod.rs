@@ -5,6 +5,7 @@
 
 mod convert;
 mod events;
+mod notify;
 
 use std::collections::HashMap;
 
