@@ -3,7 +3,9 @@
 
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+use arc_swap::{ArcSwap, Guard};
 
 use crate::clock::Clock;
 use crate::event::{Event, Events};
@@ -16,6 +18,7 @@ use crate::snapshot::{node_id, NodeId, PublicKey, Routing, Snapshot};
 use crate::stats::Stats;
 
 use super::registry::{Peer, Registry};
+use super::routes::{RegistryWrite, Routes};
 
 /// What the engine runs on: the packet device, the socket and the clock.
 pub struct EngineIo {
@@ -41,6 +44,8 @@ pub struct Context {
     pub stats: Stats,
     pub events: Events,
     registry: RwLock<Registry>,
+    /// The registry's lookups for the forwarding threads, without its lock.
+    routes: ArcSwap<Routes>,
     policy: RwLock<Policy>,
     /// Fixed for the engine's life: the interface is built with them.
     pub mesh_ip: Ipv4Addr,
@@ -66,6 +71,7 @@ impl Context {
             stats: Stats::default(),
             events,
             registry: RwLock::new(Registry::new(snapshot.trust.clone())),
+            routes: ArcSwap::from_pointee(Routes::default()),
             policy: RwLock::new(Policy {
                 routing: snapshot.routing.clone(),
                 relays: snapshot.relays.clone(),
@@ -82,8 +88,17 @@ impl Context {
         self.registry.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn registry_mut(&self) -> RwLockWriteGuard<'_, Registry> {
-        self.registry.write().unwrap_or_else(|p| p.into_inner())
+    /// Writes publish the routes again when the guard is released.
+    pub fn registry_mut(&self) -> RegistryWrite<'_> {
+        RegistryWrite {
+            registry: self.registry.write().unwrap_or_else(|p| p.into_inner()),
+            routes: &self.routes,
+        }
+    }
+
+    /// The registry's lookups as of its last write, without a lock.
+    pub fn routes(&self) -> Guard<Arc<Routes>> {
+        self.routes.load()
     }
 
     pub fn policy(&self) -> RwLockReadGuard<'_, Policy> {
@@ -106,7 +121,7 @@ impl Context {
     /// The peer that carries traffic for addresses outside the mesh, if any.
     pub fn internet_peer(&self) -> Option<Arc<Peer>> {
         let via = self.policy().routing.internet_via?;
-        self.registry().by_key(&via)
+        self.routes().by_key(&via).cloned()
     }
 
     pub fn stopping(&self) -> bool {

@@ -4,7 +4,8 @@
 //!    UDP GRO one buffer may hold several of one sender, cut apart here
 //! 2. parse the header; anything malformed is counted and dropped
 //! 3. handshakes go to `handshakes`; transport messages:
-//! 4. find the session by receiver index, open it (replay window, AEAD)
+//! 4. find the peer by receiver index (the registry's routes, no lock) and
+//!    the session under its lock; open it (replay window, AEAD)
 //! 5. liveness/roaming/key confirmation under the peer's lock
 //! 6. what the plaintext is: a relay envelope for another node goes to
 //!    `relay`; one for us holds a datagram that goes round 2–6 once more, as
@@ -165,7 +166,7 @@ fn on_transport(
         Stats::inc(counter);
         None
     };
-    let Some(peer) = ctx.registry().by_index(t.receiver_index) else {
+    let Some(peer) = ctx.routes().by_index(t.receiver_index).cloned() else {
         return counted(&ctx.stats.drop_unknown_index);
     };
     let Some(session) = peer.lock().receiving_session(t.receiver_index) else {

@@ -9,6 +9,13 @@
 //! registry lock (reading it, or writing it to commit a handshake's mesh-IP
 //! claim); the registry lock is never held while taking a tunnel mutex.
 //! No lock is held while sealing, opening or doing I/O.
+//!
+//! Per packet, the forwarding threads take neither the registry lock nor,
+//! for most outbound packets, a tunnel mutex: they find peers in the
+//! registry's routes (routes.rs) and seal with a peer's send state
+//! (send_state.rs), immutable values republished as the registry's write
+//! lock and a tunnel's mutex are released. Inbound still takes the peer's
+//! mutex to find the session and record liveness.
 
 pub mod actions;
 pub mod context;
@@ -19,6 +26,8 @@ pub mod ipv4;
 pub mod outbound;
 pub mod registry;
 pub mod relay;
+pub mod routes;
+pub mod send_state;
 pub mod timer;
 pub mod tx;
 

@@ -4,10 +4,13 @@
 //!    with the device's offloads on, a TCP super-segment is cut into packets
 //!    and a partial checksum completed first (offload::split), then each
 //!    packet goes on alone
-//! 2. route it: a mesh address to its peer (registry read lock); any other
-//!    address to the selected gateway, or refuse it (the kill-switch)
-//! 3. under the peer's lock: take its current session, or hold the packet
-//!    and ask for a handshake
+//! 2. route it: a mesh address to its peer (the registry's routes, read
+//!    without a lock: routes.rs); any other address to the selected gateway,
+//!    or refuse it (the kill-switch)
+//! 3. take the peer's current session from its send state when it needs no
+//!    decision (send_state.rs, no lock); otherwise under the peer's lock:
+//!    take the session (asking for a rekey when due), or hold the packet and
+//!    ask for a handshake
 //! 4. seal outside any lock; send to the peer's endpoint, or wrap it for the
 //!    relay that leads to the peer
 
@@ -21,11 +24,12 @@ use crate::io::waker::Wait;
 use crate::offload::split::{self, Segments};
 use crate::offload::{VnetHdr, GSO_NONE, MAX_SUPER_PACKET};
 use crate::proto::endpoint::Endpoint;
-use crate::proto::session::SealError;
+use crate::proto::session::{SealError, Session};
 use crate::proto::tunnel::{Actions, Outbound};
 use crate::stats::Stats;
 
 use super::context::Context;
+use super::registry::Peer;
 use super::tx::Tx;
 use super::{actions, icmp, ipv4, MAX_PACKET, RELAYED_MTU};
 use crate::io::batch::BATCH;
@@ -122,8 +126,9 @@ pub fn handle(ctx: &Context, packet: &[u8], tx: &mut Tx, now: Instant) {
     let Some(header) = ipv4::parse(packet) else {
         return Stats::inc(&ctx.stats.drop_not_ipv4);
     };
-    let routed = ctx.registry().by_ip(&header.dst);
-    let peer = match routed {
+    let routes = ctx.routes();
+    let gateway;
+    let peer = match routes.by_ip(&header.dst) {
         Some(peer) => peer,
         None if ctx.in_mesh(header.dst) => {
             return refuse(
@@ -137,53 +142,82 @@ pub fn handle(ctx: &Context, packet: &[u8], tx: &mut Tx, now: Instant) {
         }
         // Outside the mesh: the selected gateway, if there is one; otherwise
         // the kill-switch holds (nothing leaves for the internet).
-        None => match ctx.internet_peer() {
-            Some(gateway) => gateway,
-            None => {
-                return refuse(
-                    ctx,
-                    packet,
-                    &header,
-                    icmp::Unreachable::AdminProhibited,
-                    &ctx.stats.drop_no_gateway,
-                    tx,
-                )
+        None => {
+            gateway = ctx.internet_peer();
+            match &gateway {
+                Some(gateway) => gateway,
+                None => {
+                    return refuse(
+                        ctx,
+                        packet,
+                        &header,
+                        icmp::Unreachable::AdminProhibited,
+                        &ctx.stats.drop_no_gateway,
+                        tx,
+                    )
+                }
             }
-        },
+        }
     };
+    // Most packets: the current session needs no decision, so no lock.
+    if let Some(s) = peer.sending().as_ref().filter(|s| s.ready(now)) {
+        return seal(
+            ctx,
+            peer,
+            packet,
+            &header,
+            (&s.session, s.endpoint),
+            tx,
+            now,
+        );
+    }
     let mut acts = Actions::default();
     let decision = peer.lock().outbound(packet, now, &mut acts);
     match decision {
-        // A relay adds its envelope: bigger packets would fragment on the
-        // underlay, so a sender that forbids fragmentation learns the path MTU.
-        Outbound::Send(_, Endpoint::Relay(_))
-            if packet.len() > RELAYED_MTU && header.dont_fragment =>
-        {
-            refuse(
-                ctx,
-                packet,
-                &header,
-                icmp::Unreachable::FragmentationNeeded(RELAYED_MTU as u16),
-                &ctx.stats.drop_oversized,
-                tx,
-            )
+        Outbound::Send(session, endpoint) => {
+            seal(ctx, peer, packet, &header, (&session, endpoint), tx, now)
         }
-        Outbound::Send(session, endpoint) => match session.seal(packet, tx.body(), now) {
-            Ok(n) => {
-                if tx.send(ctx, n, endpoint, &peer.node_id, now) {
-                    Stats::inc(&ctx.stats.tx_packets);
-                    Stats::add(&ctx.stats.tx_bytes, packet.len() as u64);
-                    peer.tx_bytes
-                        .fetch_add(packet.len() as u64, Ordering::Relaxed);
-                }
-            }
-            Err(SealError::Expired) => Stats::inc(&ctx.stats.drop_expired),
-            Err(SealError::BufferTooSmall) => Stats::inc(&ctx.stats.drop_oversized),
-        },
         Outbound::Queued => {}
         Outbound::NoEndpoint => Stats::inc(&ctx.stats.drop_no_endpoint),
     }
     if !acts.is_empty() {
-        actions::run(ctx, &peer, acts, tx, now);
+        actions::run(ctx, peer, acts, tx, now);
+    }
+}
+
+/// Seals one packet with the session and queues it for the endpoint.
+fn seal(
+    ctx: &Context,
+    peer: &Peer,
+    packet: &[u8],
+    header: &ipv4::Header,
+    (session, endpoint): (&Session, Endpoint),
+    tx: &mut Tx,
+    now: Instant,
+) {
+    // A relay adds its envelope: bigger packets would fragment on the
+    // underlay, so a sender that forbids fragmentation learns the path MTU.
+    if matches!(endpoint, Endpoint::Relay(_)) && packet.len() > RELAYED_MTU && header.dont_fragment
+    {
+        return refuse(
+            ctx,
+            packet,
+            header,
+            icmp::Unreachable::FragmentationNeeded(RELAYED_MTU as u16),
+            &ctx.stats.drop_oversized,
+            tx,
+        );
+    }
+    match session.seal(packet, tx.body(), now) {
+        Ok(n) => {
+            if tx.send(ctx, n, endpoint, &peer.node_id, now) {
+                Stats::inc(&ctx.stats.tx_packets);
+                Stats::add(&ctx.stats.tx_bytes, packet.len() as u64);
+                peer.tx_bytes
+                    .fetch_add(packet.len() as u64, Ordering::Relaxed);
+            }
+        }
+        Err(SealError::Expired) => Stats::inc(&ctx.stats.drop_expired),
+        Err(SealError::BufferTooSmall) => Stats::inc(&ctx.stats.drop_oversized),
     }
 }

@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::{ArcSwapOption, Guard};
 
 use std::time::Instant;
 
@@ -16,6 +18,9 @@ use crate::proto::tunnel::Tunnel;
 use crate::ratelimit::TokenBucket;
 use crate::snapshot::{node_id, NodeId, PublicKey};
 use crate::trust::{TrustPolicy, Verdict};
+
+use super::routes::Routes;
+use super::send_state::{Sending, TunnelGuard};
 
 /// Peers that dialled in without being configured are capped, so a stream
 /// of fresh keys cannot grow memory without bound.
@@ -36,6 +41,9 @@ pub struct Peer {
     /// gives it no new index or route.
     removed: AtomicBool,
     tunnel: Mutex<Tunnel>,
+    /// The tunnel's current session and endpoint, for sealing without the
+    /// lock (send_state.rs); published when the lock is released.
+    pub(super) send: ArcSwapOption<Sending>,
     pub rx_bytes: AtomicU64,
     pub tx_bytes: AtomicU64,
     /// Bytes this peer sent through us to the internet (we are its gateway).
@@ -52,6 +60,7 @@ impl Peer {
             configured: AtomicBool::new(configured),
             removed: AtomicBool::new(false),
             tunnel: Mutex::new(tunnel),
+            send: ArcSwapOption::empty(),
             rx_bytes: AtomicU64::new(0),
             tx_bytes: AtomicU64::new(0),
             gateway_bytes: AtomicU64::new(0),
@@ -68,8 +77,16 @@ impl Peer {
     }
 
     /// A panic elsewhere never makes a peer unusable: the state is plain data.
-    pub fn lock(&self) -> MutexGuard<'_, Tunnel> {
-        self.tunnel.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn lock(&self) -> TunnelGuard<'_> {
+        TunnelGuard {
+            peer: self,
+            tunnel: self.tunnel.lock().unwrap_or_else(|p| p.into_inner()),
+        }
+    }
+
+    /// The session and endpoint to seal with, as of the last unlock.
+    pub fn sending(&self) -> Guard<Option<Arc<Sending>>> {
+        self.send.load()
     }
 }
 
@@ -104,6 +121,15 @@ impl Registry {
 
     pub fn by_index(&self, index: u32) -> Option<Arc<Peer>> {
         self.by_index.get(&index).cloned()
+    }
+
+    /// A copy of the lookups for the lock-free readers (routes.rs).
+    pub fn lookups(&self) -> Routes {
+        Routes {
+            by_key: self.by_key.clone(),
+            by_ip: self.by_ip.clone(),
+            by_index: self.by_index.clone(),
+        }
     }
 
     pub fn peers(&self) -> Vec<Arc<Peer>> {

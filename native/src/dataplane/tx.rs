@@ -111,7 +111,7 @@ impl Tx {
     /// Seals the envelope in the next slot into the session with the
     /// neighbour `via` and queues the result in that slot's place.
     fn seal_for_relay(&mut self, ctx: &Context, via: &PublicKey, len: usize, now: Instant) -> bool {
-        let hop = ctx.registry().by_key(via);
+        let hop = ctx.routes().by_key(via).cloned();
         let direct = hop
             .as_ref()
             .and_then(|h| match h.lock().sending_session(now) {

@@ -170,6 +170,12 @@ impl Tunnel {
         self.current.as_ref().filter(|s| !s.expired(now))
     }
 
+    /// The current session and endpoint, expired or not: what the data
+    /// plane mirrors for sealing without the lock (dataplane/send_state.rs).
+    pub fn current_sending(&self) -> Option<(&Arc<Session>, Endpoint)> {
+        Some((self.current.as_ref()?, self.endpoint?))
+    }
+
     /// The session and address to seal a packet to this peer with, if any.
     pub fn sending_session(&self, now: Instant) -> Option<(Arc<Session>, Endpoint)> {
         Some((self.usable_current(now)?.clone(), self.endpoint?))
