@@ -35,6 +35,8 @@ const pathCases: Array<[rule: string, actual: (pe: PathEnv) => string, pe: PathE
   ['socket from PIM_RPC_SOCKET', defaultSocketPath, { ...USER, env: { PIM_RPC_SOCKET: '/s.sock', XDG_RUNTIME_DIR: '/run/user/1000' } }, '/s.sock'],
   ['socket in XDG_RUNTIME_DIR', defaultSocketPath, { ...USER, env: { XDG_RUNTIME_DIR: '/run/user/1000' } }, '/run/user/1000/pim.sock'],
   ['socket fallback', defaultSocketPath, USER, '/run/pim/pim.sock'],
+  ['socket for root ignores XDG_RUNTIME_DIR (sudo keeps the user\'s)', defaultSocketPath, { ...ROOT, env: { XDG_RUNTIME_DIR: '/run/user/1000' } }, '/run/pim/pim.sock'],
+  ['socket for root from PIM_RPC_SOCKET', defaultSocketPath, { ...ROOT, env: { PIM_RPC_SOCKET: '/s.sock', XDG_RUNTIME_DIR: '/run/user/1000' } }, '/s.sock'],
 ];
 
 for (const [rule, actual, pe, expected] of pathCases) {

@@ -98,6 +98,13 @@ const cases: Case[] = [
   { rule: 'public key in uppercase', doc: peerKey(KEY_A.toUpperCase()), issues: [[3, 1, 'peers[0].public_key', `a public key must be lowercase hex; write "${KEY_A}"`]] },
   { rule: 'public key too short', doc: peerKey(KEY_A.slice(1)), issues: [[3, 1, 'peers[0].public_key', 'expected a public key of 64 lowercase hex characters (the x25519_pubkey that `pim id` prints on that peer), got 63 characters']] },
   { rule: 'public key not hex', doc: peerKey('g'.repeat(64)), issues: [[3, 1, 'peers[0].public_key', 'got characters that are not hex digits']] },
+  { rule: 'public key all zeros (a low-order point)', doc: peerKey('0'.repeat(64)), issues: [[3, 1, 'peers[0].public_key', 'is a low-order X25519 point']] },
+  {
+    rule: 'public key of order 8, top bit set (X25519 ignores it)',
+    doc: peerKey('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b880'),
+    issues: [[3, 1, 'peers[0].public_key', 'is a low-order X25519 point']],
+  },
+  { rule: 'public key p (the field prime)', doc: peerKey(`ed${'f'.repeat(60)}7f`), issues: [[3, 1, 'peers[0].public_key', 'is a low-order X25519 point']] },
   { rule: 'empty label', doc: peer('label = ""'), issues: [[4, 1, 'peers[0].label', 'a label must not be empty']] },
   { rule: 'label longer than 64', doc: peer(`label = "${'x'.repeat(65)}"`), issues: [[4, 1, 'peers[0].label', 'a label must be at most 64 characters, got 65']] },
   { rule: 'label with a control character', doc: peer('label = "a\\tb"'), issues: [[4, 1, 'peers[0].label', 'a label may contain only printable characters']] },

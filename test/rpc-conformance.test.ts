@@ -645,6 +645,19 @@ test('gateway.enable / gateway.disable: {active, nat_interface}; status and gate
   t.is((await rpcError(t, c.call('gateway.enable', { nat_interface: 5 }))).code, -32602);
 });
 
+test('gateway.enable refuses an interface name that could reach ip or nft as anything but a name: -32602, nothing run', async (t) => {
+  const h = await startDaemon(t);
+  const c = await h.client();
+  for (const bad of ['eth0"; flush ruleset; "', '../../etc', 'a-name-longer-than-15', '', 'eth 0']) {
+    const before = h.network.calls.length;
+    const err = await rpcError(t, c.call('gateway.enable', { nat_interface: bad }));
+    t.is(err.code, -32602, bad);
+    t.regex(err.message, /interface name/, bad);
+    t.is(h.network.calls.length, before, `nothing reached the OS network layer for ${JSON.stringify(bad)}`);
+  }
+  t.false((await c.call<Json>('gateway.status'))['active']);
+});
+
 test('gateway.enable when the preflight fails: -32030 with the checks as data; nothing changes', async (t) => {
   const h = await startDaemon(t);
   h.network.nft = false;

@@ -30,10 +30,15 @@ export function defaultConfigPath(pe: PathEnv): string {
   return path.join(xdgDir(pe, 'XDG_CONFIG_HOME') ?? path.join(pe.homedir, '.config'), 'pim', 'pim.toml');
 }
 
-/** The control socket when the config leaves `rpc.socket` empty. */
+/**
+ * The control socket when the config leaves `rpc.socket` empty. Root always
+ * uses /run/pim: an inherited XDG_RUNTIME_DIR (sudo keeps it) names a
+ * directory another user owns, where root must not create files.
+ */
 export function defaultSocketPath(pe: PathEnv): string {
   const explicit = nonEmpty(pe.env['PIM_RPC_SOCKET']);
   if (explicit !== undefined) return explicit;
+  if (pe.uid === 0) return '/run/pim/pim.sock';
   const runtime = xdgDir(pe, 'XDG_RUNTIME_DIR');
   return runtime === undefined ? '/run/pim/pim.sock' : path.join(runtime, 'pim.sock');
 }

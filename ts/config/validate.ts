@@ -1,6 +1,8 @@
 import * as path from 'node:path';
+import { isLowOrderPublicKey, LOW_ORDER_MESSAGE } from '../identity/low-order.js';
 import { MAX_MESH_PREFIX_LEN, MIN_MESH_PREFIX_LEN } from '../identity/mesh-ip.js';
 import { NODE_ID_HEX_LEN } from '../identity/node-id.js';
+import { interfaceNameProblem } from '../net/ifname.js';
 import { formatIpv4, inPrefix, parseCidr, parseHostPort, parseIpv4, prefixMask } from '../net/ipv4.js';
 import { formatPath, indexKeys, locate, type KeyIndex, type Segment } from './locate.js';
 import type { PathEnv } from './paths.js';
@@ -37,7 +39,6 @@ const PUBLIC_KEY_HEX_LEN = 64;
 const LABEL_MAX_CHARS = 64;
 // sun_path is 108 bytes on Linux, one of them the terminating NUL.
 const SOCKET_PATH_MAX_BYTES = 107;
-const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
 export function formatIssue(issue: ConfigIssue): string {
   return `${issue.file}:${issue.line}:${issue.column}: ${issue.path}: ${issue.message}`;
@@ -137,7 +138,8 @@ function readPeers(c: Checker, value: unknown): PeerConfig[] {
     c.wrongType(['peers'], '[[peers]] tables (note the double brackets)', value);
     return [];
   }
-  const readPublicKey = string(checkHex(PUBLIC_KEY_HEX_LEN, 'a public key', 'the x25519_pubkey that `pim id` prints on that peer'));
+  const hex = checkHex(PUBLIC_KEY_HEX_LEN, 'a public key', 'the x25519_pubkey that `pim id` prints on that peer');
+  const readPublicKey = string((s) => hex(s) ?? (isLowOrderPublicKey(Buffer.from(s, 'hex')) ? `${s.slice(0, 8)}… ${LOW_ORDER_MESSAGE}` : null));
   const byKey = new Map<string, number>();
   const byLabel = new Map<string, number>();
   return value.map((entry: Table, n) => {
@@ -285,10 +287,7 @@ function checkAddress(s: string, mesh: string | undefined): string | null {
   return null;
 }
 
-function checkInterfaceName(s: string): string | null {
-  if (INTERFACE_NAME.test(s) && s !== '.' && s !== '..') return null;
-  return `expected an interface name of 1 to 15 letters, digits, "_", "." or "-", got "${s}"`;
-}
+const checkInterfaceName = interfaceNameProblem;
 
 function checkBind(s: string): string | null {
   return parseIpv4(s) === null ? `expected an IPv4 address like "0.0.0.0" (all interfaces), got "${s}"` : null;

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { PimError } from '../errors.js';
+import { interfaceNameProblem } from '../net/ifname.js';
 import type { Engine } from '../native/engine.js';
 import type { OsNetwork } from '../routing/os-network.js';
 import type { PersistedEdit } from './config-state.js';
@@ -64,6 +65,8 @@ export class GatewayManager {
   }
 
   async preflight(natInterface: string | null): Promise<Preflight> {
+    const badName = natInterface === null ? null : interfaceNameProblem(natInterface);
+    if (badName !== null) throw new PimError('invalid_params', `invalid params: 'nat_interface': ${badName}`);
     const platform = process.platform;
     const suggested = platform === 'linux' ? (await this.d.network.defaultRouteInterfaces()).filter((i) => i !== this.d.config().interface.name) : [];
     if (platform !== 'linux') return { supported: false, platform, checks: [], suggestedNatInterfaces: [] };

@@ -11,6 +11,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { PimError } from '../errors.js';
+import { interfaceNameProblem } from '../net/ifname.js';
 
 export const FWMARK = 0x7069;
 export const ROUTE_TABLE = 7069;
@@ -37,6 +38,13 @@ function sh(cmd: string, args: readonly string[], input?: string): Promise<strin
   });
 }
 
+/** Every interface name reaches `ip` and `nft` through here: a bad one never becomes part of a command or a ruleset. */
+function ifname(name: string): string {
+  const problem = interfaceNameProblem(name);
+  if (problem !== null) throw new PimError('invalid_params', `refusing to configure the network: ${problem}`);
+  return name;
+}
+
 const quiet = async (p: Promise<unknown>): Promise<boolean> => p.then(() => true, () => false);
 
 async function removeRules(): Promise<void> {
@@ -48,6 +56,7 @@ async function removeRules(): Promise<void> {
 }
 
 export async function installSplitDefault(tun: string): Promise<void> {
+  ifname(tun);
   for (const half of ['0.0.0.0/1', '128.0.0.0/1']) {
     await sh('ip', ['-4', 'route', 'replace', half, 'dev', tun, 'table', String(ROUTE_TABLE)]);
   }
@@ -69,6 +78,7 @@ export async function splitDefaultRoutes(): Promise<string[]> {
 
 /** Directly connected IPv4 subnets outside the tunnel: what stays reachable under the kill-switch. */
 export async function localSubnets(tun: string): Promise<string[]> {
+  ifname(tun);
   const routes = JSON.parse((await sh('ip', ['-4', '-j', 'route', 'show', 'table', 'main'])) || '[]') as { dst: string; dev?: string; scope?: string }[];
   return routes.filter((r) => r.scope === 'link' && r.dev !== tun && r.dst !== 'default').map((r) => r.dst);
 }
@@ -79,6 +89,7 @@ export async function localSubnets(tun: string): Promise<string[]> {
  * holds when the daemon dies; the next start or `route off` removes it.
  */
 export async function installKillSwitch(tun: string, subnets: readonly string[]): Promise<void> {
+  ifname(tun);
   const allowed = ['255.255.255.255', '224.0.0.0/4', ...subnets].join(', ');
   const script = `table inet ${KILLSWITCH_TABLE}
 delete table inet ${KILLSWITCH_TABLE}
@@ -107,6 +118,8 @@ export function killSwitchInstalled(): Promise<boolean> {
 
 /** Masquerades the mesh out of `natIf`, lets answers back in, nothing unsolicited. */
 export async function installGatewayNat(tun: string, natIf: string, meshPrefix: string): Promise<void> {
+  ifname(tun);
+  ifname(natIf);
   const script = `table ip ${GATEWAY_TABLE}
 delete table ip ${GATEWAY_TABLE}
 table ip ${GATEWAY_TABLE} {
@@ -155,7 +168,7 @@ export async function nftAvailable(): Promise<boolean> {
 }
 
 export function interfaceExists(name: string): boolean {
-  return fs.existsSync(`/sys/class/net/${name}`);
+  return interfaceNameProblem(name) === null && fs.existsSync(`/sys/class/net/${name}`);
 }
 
 /** Interfaces that carry a default route: the likely NAT interfaces. */

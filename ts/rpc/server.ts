@@ -150,9 +150,14 @@ export class RpcServer {
     } finally {
       await fs.promises.rm(temporary, { force: true });
     }
-    // Explicit as well, so the mode never depends on how a platform applies the umask to sockets.
-    await fs.promises.chmod(this.path, 0o600);
+    // The umask made it 0600 at bind. No chmod by path afterwards: chmod
+    // follows symlinks, and a path swapped in between would hand root's
+    // chmod to whoever swapped it. Check what is there instead.
     const stat = await fs.promises.lstat(this.path);
+    if (!stat.isSocket() || (stat.mode & 0o777) !== 0o600) {
+      this.server.close();
+      throw ioFailed(`cannot create the control socket ${this.path}`, new Error(`found ${stat.isSocket() ? `mode ${(stat.mode & 0o777).toString(8)}` : 'something other than our socket'} there after binding`));
+    }
     this.inode = { dev: stat.dev, ino: stat.ino };
     this.server.on('error', (err) => this.opts.logger('warn', 'rpc socket error', { error: err.message }));
     this.opts.logger('info', 'control socket listening', { path: this.path });
