@@ -209,7 +209,7 @@ test('validate: every value of a valid file is read, relative paths from the fil
       { address: '192.0.2.7:9100', public_key: KEY_A, label: 'home-gw' },
       { address: 'gw-2.example.net:1', public_key: KEY_B, label: null },
     ],
-    gateway: { enabled: true, nat_interface: 'eth0' },
+    gateway: { enabled: true, nat_interface: 'eth0', allow_lan: true },
     route: { internet_via_mesh: true },
     rpc: { socket: path.join(FIXTURES, 'run/pim.sock') },
     log: { level: 'debug' },

@@ -16,6 +16,7 @@ import { generatePrivateKey } from '../ts/identity/keys.js';
 import { meshIpTextFor } from '../ts/identity/mesh-ip.js';
 import { parseCidr } from '../ts/net/ipv4.js';
 import type { OsNetwork } from '../ts/routing/os-network.js';
+import type { GatewayGuard } from '../ts/routing/os-routes.js';
 import { RpcCallError } from '../ts/rpc/client.js';
 import { eventually, startTestDaemon, type TestDaemon } from './helpers/daemon.js';
 import { checkPeerSummary, isBool, isCount, isIso, isNumber, isString } from './helpers/rpc-shapes.js';
@@ -119,8 +120,12 @@ class FakeNetwork implements OsNetwork {
   async removeKillSwitch(): Promise<void> {
     this.record('removeKillSwitch');
   }
-  async installGatewayNat(tun: string, natIf: string, meshPrefix: string): Promise<void> {
-    this.record('installGatewayNat', tun, natIf, meshPrefix);
+  async installGatewayNat(tun: string, natIf: string, meshPrefix: string, guard: GatewayGuard): Promise<void> {
+    this.record('installGatewayNat', tun, natIf, meshPrefix, guard);
+  }
+  async hostNetworks(tun: string): Promise<string[]> {
+    this.record('hostNetworks', tun);
+    return ['192.0.2.10/32', '192.0.2.0/24'];
   }
   async removeGatewayNat(): Promise<void> {
     this.record('removeGatewayNat');

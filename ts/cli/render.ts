@@ -27,7 +27,10 @@ export function renderPeers(peers: readonly Json[]): string {
     formatBytes(num(p.tx_bytes)),
     formatLatency(typeof p.latency_ms === 'number' ? p.latency_ms : null),
   ]);
-  return renderTable(['SHORT ID', 'LABEL', 'MESH IP', 'ENDPOINT', 'STATE', 'PATH', 'HANDSHAKE', 'RX', 'TX', 'LATENCY'], rows);
+  const table = renderTable(['SHORT ID', 'LABEL', 'MESH IP', 'ENDPOINT', 'STATE', 'PATH', 'HANDSHAKE', 'RX', 'TX', 'LATENCY'], rows);
+  // A refused peer's row says why; the daemon says what to do about it.
+  const hints = peers.filter((p) => typeof p.hint === 'string' && p.hint !== '').map((p) => `${str(p.node_id_short)}: ${String(p.hint)}`);
+  return hints.length === 0 ? table : `${table}\n\n${hints.join('\n')}`;
 }
 
 export function renderStatus(s: Json): string {

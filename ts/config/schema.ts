@@ -25,7 +25,7 @@ export interface Config {
   discovery: { enabled: boolean; port: number; interval_s: number };
   trust: { mode: TrustMode; allow_list: string[]; store: string };
   peers: PeerConfig[];
-  gateway: { enabled: boolean; nat_interface: string | null };
+  gateway: { enabled: boolean; nat_interface: string | null; allow_lan: boolean };
   route: { internet_via_mesh: boolean };
   rpc: { socket: string };
   log: { level: LogLevel };
@@ -42,7 +42,7 @@ export function buildDefaults(pe: PathEnv, hostname: string = os.hostname()): Co
     discovery: { enabled: true, port: 9101, interval_s: 5 },
     trust: { mode: 'tofu', allow_list: [], store: path.join(data, 'trust.json') },
     peers: [],
-    gateway: { enabled: false, nat_interface: null },
+    gateway: { enabled: false, nat_interface: null, allow_lan: false },
     route: { internet_via_mesh: false },
     rpc: { socket: defaultSocketPath(pe) },
     log: { level: 'info' },

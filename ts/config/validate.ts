@@ -125,6 +125,7 @@ function readConfig(c: Checker, root: Table, d: Config, baseDir: string): Config
     gateway: {
       enabled: get('gateway', 'enabled', boolean) ?? d.gateway.enabled,
       nat_interface: get('gateway', 'nat_interface', string(checkInterfaceName)) ?? null,
+      allow_lan: get('gateway', 'allow_lan', boolean) ?? d.gateway.allow_lan,
     },
     route: { internet_via_mesh: get('route', 'internet_via_mesh', boolean) ?? d.route.internet_via_mesh },
     rpc: { socket: socket === undefined || socket === '' ? d.rpc.socket : socket },

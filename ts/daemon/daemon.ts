@@ -29,7 +29,7 @@ import { notificationFor } from '../rpc/notify.js';
 import { RpcServer } from '../rpc/server.js';
 import type { StatusView } from '../rpc/wire.js';
 import { Pairing } from '../trust/pairing.js';
-import { pinOnFirstUse } from '../trust/policy.js';
+import { isExplicit, pinOnFirstUse, refusalAdvice } from '../trust/policy.js';
 import { TrustStore } from '../trust/store.js';
 import { VERSION } from '../version.js';
 import { addStaticPeer, removeStaticPeer, saveConfigText } from './config-ops.js';
@@ -114,7 +114,7 @@ export class Daemon {
             endpoints: eps,
             version,
             trusted: this.book.trust.records,
-            routing: this.routing.snapshotRouting(this.gateway.active),
+            routing: { internetVia: this.routing.internetVia, gateway: this.gateway.active, gatewayBlocked: this.gateway.blocked },
             relayed: this.mesh.relayed(),
             relays: this.mesh.relays(),
             discovered: new Map((this.discovery?.list() ?? []).map((n) => [n.publicKey, n.address])),
@@ -132,6 +132,7 @@ export class Daemon {
         this.policy.refresh();
         this.routing.reevaluate();
       },
+      isExplicit: (publicKey) => isExplicit(publicKey, state.current, trust.records),
     });
     this.routing = new RouteManager({
       config,
@@ -147,6 +148,7 @@ export class Daemon {
       persist,
       network: this.network,
       meshPrefix: addressing.meshPrefix,
+      meshIp: addressing.meshIp,
       policy: this.policy,
       engine,
       events: this.events,
@@ -161,7 +163,7 @@ export class Daemon {
       failures: this.failures,
       engine,
       resolve: (id, peers) => this.book.resolve(id, peers),
-      applyPolicy: (change) => this.policy.apply(change),
+      policy: this.policy,
       log,
     });
   }
@@ -289,7 +291,9 @@ export class Daemon {
   peers(): PeerView[] {
     const engine = this.engine.peers();
     const prefix = parseCidr(this.addressing.meshPrefix)!;
-    return peerViews([...engine, ...this.book.absent(engine, prefix)], this.state.current, this.failures.all, (pk) => this.mesh.route(pk));
+    return peerViews([...engine, ...this.book.absent(engine, prefix)], this.state.current, this.failures.all, (pk) => this.mesh.route(pk), (peer) =>
+      refusalAdvice(peer, this.state.current, this.book.trust.records),
+    );
   }
 
   /** TOFU: the first session with a peer nobody named pins its node_id to its address. */
@@ -317,6 +321,7 @@ export class Daemon {
       roles: () => this.roles(),
       peers: () => this.peers(),
       discoveryDrops: () => this.discovery?.dropped,
+      advertsIgnored: () => this.mesh.ignored,
       routing: this.routing,
       startedAt: this.startedAt,
     });

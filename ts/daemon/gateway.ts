@@ -19,6 +19,7 @@ export interface GatewayDeps {
   persist(edits: readonly PersistedEdit[]): Promise<void>;
   network: OsNetwork;
   meshPrefix: string;
+  meshIp: string;
   policy: PolicyPort;
   engine: Pick<Engine, 'peers'>;
   events: EventSink;
@@ -42,6 +43,8 @@ export interface Preflight {
 export class GatewayManager {
   active = false;
   natInterface: string | null = null;
+  /** Destinations the engine never forwards mesh traffic to: this host's addresses and local subnets. */
+  blocked: string[] = [];
   constructor(private readonly d: GatewayDeps) {}
 
   /**
@@ -100,7 +103,12 @@ export class GatewayManager {
     }
     this.rememberForwarding();
     this.d.network.setIpForwarding(true);
-    await this.d.network.installGatewayNat(this.d.config().interface.name, want!, this.d.meshPrefix);
+    const tun = this.d.config().interface.name;
+    // The mesh gets the internet, not this host or its LAN (docs/SECURITY.md):
+    // the engine drops such packets and counts them, nftables holds the line too.
+    this.blocked = await this.d.network.hostNetworks(tun);
+    const lan = this.d.config().gateway.allow_lan ? null : this.blocked;
+    await this.d.network.installGatewayNat(tun, want!, this.d.meshPrefix, { meshIp: this.d.meshIp, lan });
     this.active = true;
     this.natInterface = want;
     if (persist) await this.d.persist([['gateway', 'enabled', true], ['gateway', 'nat_interface', want]]);
@@ -117,6 +125,7 @@ export class GatewayManager {
     await this.d.network.removeGatewayNat();
     this.restoreForwarding();
     this.active = false;
+    this.blocked = [];
     await this.d.policy.apply(() => undefined);
     this.d.events.emit({ type: 'gateway_disabled', natInterface: this.natInterface });
     this.d.onRoleChanged();

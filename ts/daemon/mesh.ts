@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { Engine } from '../native/engine.js';
 import { decodeAdvert, encodeAdverts } from '../routing/adverts.js';
 import type { Role } from '../routing/roles.js';
-import { RoutingTable, type Route } from '../routing/distance-vector.js';
+import { INFINITY, RoutingTable, type Route } from '../routing/distance-vector.js';
 import type { GatewayCandidate } from '../routing/gateway-select.js';
 import type { RelayedPeer } from './snapshot.js';
 
@@ -21,6 +21,8 @@ export interface MeshDeps {
   log: Logger;
   /** The table changed: the snapshot and the gateway choice follow. */
   onChanged(): void;
+  /** The user trusts this node explicitly (trust/policy.ts): only then do its roles and farther routes count. */
+  isExplicit(publicKey: string): boolean;
 }
 
 /** Every neighbour hears the full table this often; changes go out sooner. */
@@ -37,6 +39,8 @@ export class MeshManager {
   private lastFull = 0;
   private lastSent = 0;
   private triggered = false;
+  /** What admitted-but-not-explicit neighbours said that was ignored. */
+  readonly ignored = { roles: 0, routes: 0 };
 
   constructor(
     private readonly d: MeshDeps,
@@ -57,6 +61,7 @@ export class MeshManager {
   private tick(): void {
     const now = this.now();
     if (this.table.expire(now)) this.changed();
+    this.retrust();
     if (now - this.lastFull >= ADVERT_INTERVAL_MS || (this.triggered && now - this.lastSent >= TRIGGER_GAP_MS)) this.advertiseAll();
   }
 
@@ -99,7 +104,26 @@ export class MeshManager {
       this.d.log.debug({ event: 'advert_ignored', peer_id: nodeId(publicKey) }, 'ignored an advertisement pim does not understand');
       return;
     }
-    if (this.table.receive(publicKey, advert, advert.routes, this.now())) this.changed();
+    if (this.d.isExplicit(publicKey)) {
+      // A far node's gateway role counts only when that node is explicit too (gatewayCandidates).
+      this.ignored.roles += advert.routes.filter((r) => r.roles.includes('gateway') && !this.d.isExplicit(r.key)).length;
+      if (this.table.receive(publicKey, advert, advert.routes, this.now())) this.changed();
+      return;
+    }
+    // A neighbour admitted by first use or allow_all is a leaf: reachable
+    // itself, never a gateway, never a way to anyone else.
+    if (advert.roles.length > 0) this.ignored.roles++;
+    this.ignored.routes += advert.routes.filter((r) => r.hops < INFINITY).length;
+    const changed = this.table.receive(publicKey, { roles: [], ip: advert.ip }, [], this.now());
+    if (this.table.onlyItself(publicKey, this.now()) || changed) this.changed();
+  }
+
+  /** Trust changed: what neighbours no longer trusted explicitly said before stops counting. */
+  retrust(): void {
+    const now = this.now();
+    let changed = false;
+    for (const n of this.neighbors()) if (!this.d.isExplicit(n)) changed = this.table.onlyItself(n, now) || changed;
+    if (changed) this.changed();
   }
 
   onNeighborLost(publicKey: string): void {
@@ -119,12 +143,12 @@ export class MeshManager {
     return this.table.reachable().map((r) => ({ nodeId: nodeId(r.key), via: r.via }));
   }
 
-  /** Nodes advertising the gateway role, near or far. */
+  /** Nodes the user trusts explicitly that advertise the gateway role, near or far: nobody else may carry our internet. */
   gatewayCandidates(): GatewayCandidate[] {
     const engine = new Map(this.d.engine.peers().map((p) => [p.publicKey, p]));
     return this.table
       .reachable()
-      .filter((r) => r.roles.includes('gateway'))
+      .filter((r) => r.roles.includes('gateway') && this.d.isExplicit(r.key))
       .map((r) => {
         const p = engine.get(r.key);
         // A neighbour counts while its session works; a far gateway while

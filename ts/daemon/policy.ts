@@ -12,8 +12,12 @@ import type { CompiledSnapshot } from './snapshot.js';
 
 /** What the parts of the daemon may ask of the policy. */
 export interface PolicyPort {
-  /** Runs `change` after every change before it, then recompiles and applies the snapshot. */
-  apply<T>(change: () => Promise<T> | T): Promise<T>;
+  /**
+   * Runs `change` after every change before it, then recompiles and applies
+   * the snapshot. When the engine refuses it, `undo` puts back what `change`
+   * did in memory and the refusal is thrown: nothing stays half-applied.
+   */
+  apply<T>(change: () => Promise<T> | T, undo?: () => void): Promise<T>;
   /** Recompiles and applies when nobody waits for the outcome; a refusal is logged, never thrown. */
   refresh(): void;
 }
@@ -43,10 +47,15 @@ export class PolicyApplier implements PolicyPort {
     return this.compile(this.deps.config.current);
   }
 
-  apply<T>(change: () => Promise<T> | T): Promise<T> {
+  apply<T>(change: () => Promise<T> | T, undo?: () => void): Promise<T> {
     return this.enqueue(async () => {
       const result = await change();
-      this.deps.engine.applySnapshot(this.compile(this.deps.config.current));
+      try {
+        this.deps.engine.applySnapshot(this.compile(this.deps.config.current));
+      } catch (err) {
+        undo?.();
+        throw err;
+      }
       return result;
     });
   }

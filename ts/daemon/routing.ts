@@ -14,7 +14,6 @@ import type { OsNetwork } from '../routing/os-network.js';
 import type { PersistedEdit } from './config-state.js';
 import type { EventSink } from './events.js';
 import type { PolicyPort } from './policy.js';
-import type { SnapshotRouting } from './snapshot.js';
 
 export interface RoutingDeps {
   config(): Config;
@@ -49,9 +48,9 @@ export class RouteManager {
     return this.on && this.selected === null;
   }
 
-  /** What the engine enforces: non-mesh traffic to the selected gateway, or nowhere. */
-  snapshotRouting(gateway: boolean): SnapshotRouting {
-    return { internetVia: this.on ? this.selected : null, gateway };
+  /** Where the engine sends non-mesh traffic: the selected gateway, or nowhere. */
+  get internetVia(): string | null {
+    return this.on ? this.selected : null;
   }
 
   /** At start: restore the persisted choice, or clear what a crashed run left behind. */

@@ -6,8 +6,9 @@ import type { Config } from '../config/schema.js';
 import type { Identity } from '../identity/identity.js';
 import { meshIpTextFor } from '../identity/mesh-ip.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
-import { formatIpv4, inPrefix, parseCidr, parseHostPort, parseIpv4 } from '../net/ipv4.js';
+import { formatIpv4, inPrefix, parseCidr, parseIpv4 } from '../net/ipv4.js';
 import type { EngineSnapshot, SnapshotPeer } from '../native/engine.js';
+import { compilePins, explicitNodeIds } from '../trust/policy.js';
 import type { TrustRecord } from '../trust/store.js';
 
 export interface MeshAddressing {
@@ -32,9 +33,11 @@ export interface SnapshotRouting {
   internetVia: string | null;
   /** This node forwards peers' non-mesh traffic to the OS. */
   gateway: boolean;
+  /** On a gateway: the host's addresses and local subnets, never forwarded to. */
+  gatewayBlocked: string[];
 }
 
-const NO_ROUTING: SnapshotRouting = { internetVia: null, gateway: false };
+const NO_ROUTING: SnapshotRouting = { internetVia: null, gateway: false, gatewayBlocked: [] };
 
 export interface SnapshotProblem {
   publicKey: string;
@@ -78,7 +81,8 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
   const problems: SnapshotProblem[] = [];
   const taken = new Map<string, string>([[addressing.meshIp, 'this node']]);
   const peers: SnapshotPeer[] = [];
-  const allowList = new Set([...config.trust.allow_list, ...trusted.filter((r) => r.source === 'paired').map((r) => r.nodeId)]);
+  // Listing a key under [[peers]] trusts it, as in WireGuard: explicit peers pass allow_list too.
+  const explicit = explicitNodeIds(config, trusted);
 
   const add = (publicKey: string, name: string, endpoint: string | undefined, via?: { key: string; meshIp: string }): void => {
     if (publicKey === identity.publicKeyHex) {
@@ -86,7 +90,7 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
       return;
     }
     const nodeId = nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
-    if (config.trust.mode === 'allow_list' && !allowList.has(nodeId)) {
+    if (config.trust.mode === 'allow_list' && !explicit.has(nodeId)) {
       problems.push({ publicKey, message: `${name} (${nodeId}) is not in [trust] allow_list; not dialled` });
       return;
     }
@@ -113,10 +117,6 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
     const name = p.label ?? nodeIdFromPublicKey(Buffer.from(p.public_key, 'hex')).slice(0, 8);
     add(p.public_key, `static peer ${name} (${p.address})`, endpoints.get(p.public_key) ?? discovered.get(p.public_key));
   }
-  // Configured peers that made it into the snapshot are trusted explicitly.
-  const configuredIds = config.peers
-    .filter((c) => peers.some((p) => p.publicKey === c.public_key))
-    .map((c) => nodeIdFromPublicKey(Buffer.from(c.public_key, 'hex')));
   // Peers the user paired are kept connected like static ones, and so are
   // trusted peers that discovery hears on the LAN (at the address heard).
   for (const r of trusted) {
@@ -135,36 +135,13 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
       meshPrefix: addressing.meshPrefix,
       peers,
       trustMode: config.trust.mode,
-      explicit: [...new Set([...allowList, ...configuredIds])],
-      pins: config.trust.mode === 'tofu' ? tofuPins(peers, trusted) : [],
+      explicit: [...explicit],
+      pins: compilePins(config, trusted, peers),
       ...(routing.internetVia === null ? {} : { internetVia: routing.internetVia }),
       gateway: routing.gateway,
-      gatewayBlocked: [],
+      gatewayBlocked: routing.gatewayBlocked,
       relays: [...relays],
     },
     problems,
   };
-}
-
-/**
- * TOFU pins: each underlay IP address is bound to the node_id first trusted
- * there. A configured peer's address is bound to its configured key, ahead of
- * any record in the store.
- */
-function tofuPins(peers: readonly SnapshotPeer[], trusted: readonly TrustRecord[]): { ip: string; nodeId: string }[] {
-  const pins = new Map<string, string>();
-  // Only ip:port endpoints give pins (a store from an older version may hold others).
-  const ipOf = (endpoint: string): string | undefined => {
-    const host = parseHostPort(endpoint)?.host;
-    return host !== undefined && parseIpv4(host) !== null ? host : undefined;
-  };
-  for (const r of trusted) {
-    const ip = r.endpoint === null ? undefined : ipOf(r.endpoint);
-    if (ip !== undefined) pins.set(ip, r.nodeId);
-  }
-  for (const p of peers) {
-    const ip = p.endpoint === undefined ? undefined : ipOf(p.endpoint);
-    if (ip !== undefined) pins.set(ip, nodeIdFromPublicKey(Buffer.from(p.publicKey, 'hex')));
-  }
-  return [...pins].map(([ip, nodeId]) => ({ ip, nodeId }));
 }

@@ -19,6 +19,8 @@ export interface StatusDeps {
   peers(): PeerView[];
   /** LAN announcements dropped by discovery, when it runs. */
   discoveryDrops(): { malformed: number; spoofed: number } | undefined;
+  /** Roles and routes from peers not trusted explicitly, ignored (daemon/mesh.ts). */
+  advertsIgnored(): { roles: number; routes: number };
   routing: { readonly on: boolean; readonly selected: string | null; readonly killSwitch: boolean };
   startedAt: Date;
 }
@@ -33,6 +35,9 @@ export function buildStatus(d: StatusDeps): StatusView {
   // LAN announcements dropped by the control plane (discovery/).
   drops.discovery_malformed = d.discoveryDrops()?.malformed ?? 0;
   drops.discovery_spoofed = d.discoveryDrops()?.spoofed ?? 0;
+  // Advertisements from peers admitted but not trusted explicitly (trust/policy.ts).
+  drops.advert_roles_untrusted = d.advertsIgnored().roles;
+  drops.advert_routes_untrusted = d.advertsIgnored().routes;
   const peers = d.peers();
   const n = (k: string): number => counters[k] ?? 0;
   return {

@@ -29,6 +29,10 @@ export interface PeerView {
   isGateway: boolean;
   isStatic: boolean;
   lastError: string | null;
+  /** For a peer refused as untrusted: the node_id pinned where it came from. */
+  conflictsWith: string | null;
+  /** For a peer refused as untrusted: what the user can do. */
+  hint: string | null;
 }
 
 const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : Math.floor(ms / 1000));
@@ -42,11 +46,14 @@ function viewState(s: PeerStatus, failure: PairFailure | undefined): PeerViewSta
   return s.state;
 }
 
+export type RefusalAdvice = (peer: { nodeId: string; endpoint: string | null }) => { conflictsWith: string | null; hint: string };
+
 export function peerViews(
   statuses: readonly PeerStatus[],
   config: Config,
   failures: ReadonlyMap<string, PairFailure>,
   route: (publicKey: string) => Route | undefined = () => undefined,
+  advise: RefusalAdvice = () => ({ conflictsWith: null, hint: '' }),
 ): PeerView[] {
   const labels = new Map(config.peers.map((p) => [p.public_key, p.label]));
   return statuses.map((s) => {
@@ -70,6 +77,12 @@ export function peerViews(
       isGateway: route(s.publicKey)?.roles.includes('gateway') ?? false,
       isStatic: labels.has(s.publicKey),
       lastError: s.state === 'active' ? null : (failure?.reason ?? null),
+      ...advice(s, nodeId, failure, advise),
     };
   });
+}
+
+function advice(s: PeerStatus, nodeId: string, failure: PairFailure | undefined, advise: RefusalAdvice): { conflictsWith: string | null; hint: string | null } {
+  if (s.state === 'active' || failure?.reason !== 'untrusted peer ID') return { conflictsWith: null, hint: null };
+  return advise({ nodeId, endpoint: s.endpoint ?? null });
 }

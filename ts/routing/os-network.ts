@@ -11,7 +11,8 @@ export interface OsNetwork {
   localSubnets(tun: string): Promise<string[]>;
   installKillSwitch(tun: string, subnets: readonly string[]): Promise<void>;
   removeKillSwitch(): Promise<void>;
-  installGatewayNat(tun: string, natIf: string, meshPrefix: string): Promise<void>;
+  installGatewayNat(tun: string, natIf: string, meshPrefix: string, guard: os.GatewayGuard): Promise<void>;
+  hostNetworks(tun: string): Promise<string[]>;
   removeGatewayNat(): Promise<void>;
   ipForwarding(): boolean;
   setIpForwarding(on: boolean): void;
@@ -36,6 +37,7 @@ export const noNetwork: OsNetwork = {
   removeKillSwitch: async () => undefined,
   installGatewayNat: async () => refuse(),
   removeGatewayNat: async () => undefined,
+  hostNetworks: async () => [],
   ipForwarding: () => false,
   setIpForwarding: () => refuse(),
   canSetIpForwarding: () => false,

@@ -116,26 +116,67 @@ export function killSwitchInstalled(): Promise<boolean> {
   return quiet(sh('nft', ['list', 'table', 'inet', KILLSWITCH_TABLE]));
 }
 
-/** Masquerades the mesh out of `natIf`, lets answers back in, nothing unsolicited. */
-export async function installGatewayNat(tun: string, natIf: string, meshPrefix: string): Promise<void> {
+/** What a gateway keeps the mesh away from (docs/SECURITY.md). */
+export interface GatewayGuard {
+  /** The gateway's own mesh IP: the one host address mesh peers may reach. */
+  meshIp: string;
+  /** The host's addresses and local subnets (CIDRs); null when [gateway] allow_lan leaves it to the engine. */
+  lan: readonly string[] | null;
+}
+
+/**
+ * Masquerades the mesh out of `natIf`, lets answers back in, nothing
+ * unsolicited; mesh traffic goes out of `natIf` only (to the internet),
+ * never to the host's other addresses or its local subnets unless the
+ * operator allowed the LAN (the engine then keeps peers admitted on first
+ * use out of it).
+ */
+export async function installGatewayNat(tun: string, natIf: string, meshPrefix: string, guard: GatewayGuard): Promise<void> {
   ifname(tun);
   ifname(natIf);
+  const lanRules =
+    guard.lan === null
+      ? ''
+      : `  set lan {
+    type ipv4_addr; flags interval; auto-merge;${guard.lan.length > 0 ? `\n    elements = { ${guard.lan.join(', ')} }` : ''}
+  }
+`;
+  const forwardLan = guard.lan === null ? `    iifname "${tun}" accept\n` : `    iifname "${tun}" ip daddr @lan drop\n    iifname "${tun}" oifname "${natIf}" accept\n    iifname "${tun}" drop\n`;
+  const inputLan = guard.lan === null ? '' : `  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname "${tun}" ip daddr != ${guard.meshIp} drop
+  }
+`;
   const script = `table ip ${GATEWAY_TABLE}
 delete table ip ${GATEWAY_TABLE}
 table ip ${GATEWAY_TABLE} {
-  chain postrouting {
+${lanRules}  chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
     ip saddr ${meshPrefix} oifname "${natIf}" masquerade
   }
   chain forward {
     type filter hook forward priority filter; policy accept;
-    iifname "${tun}" oifname "${natIf}" accept
-    iifname "${natIf}" oifname "${tun}" ct state established,related accept
+${forwardLan}    iifname "${natIf}" oifname "${tun}" ct state established,related accept
     iifname "${natIf}" oifname "${tun}" drop
   }
-}
+${inputLan}}
 `;
   await sh('nft', ['-f', '-'], script);
+}
+
+/** The host's IPv4 addresses (as /32) and the subnets they sit in, outside the mesh interface. */
+export async function hostNetworks(tun: string): Promise<string[]> {
+  ifname(tun);
+  const links = JSON.parse((await sh('ip', ['-4', '-j', 'addr', 'show'])) || '[]') as { ifname: string; addr_info?: { local: string; prefixlen: number }[] }[];
+  const out = new Set<string>();
+  for (const link of links) {
+    if (link.ifname === tun) continue;
+    for (const a of link.addr_info ?? []) {
+      out.add(`${a.local}/32`);
+      out.add(`${a.local}/${a.prefixlen}`);
+    }
+  }
+  return [...out];
 }
 
 export async function removeGatewayNat(): Promise<void> {

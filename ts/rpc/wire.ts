@@ -29,6 +29,10 @@ export interface WirePeerSummary {
   static: boolean;
   x25519_pubkey: string;
   last_error: string | null;
+  /** A refused peer: the node_id pinned where it came from (a TOFU conflict). */
+  conflicts_with: string | null;
+  /** A refused peer: what the user can do. */
+  hint: string | null;
 }
 
 /** A peer known only by key and/or address (a refused or unverifiable handshake). */
@@ -70,6 +74,8 @@ export function peerSummary(v: PeerView): WirePeerSummary {
     static: v.isStatic,
     x25519_pubkey: v.publicKey,
     last_error: v.lastError,
+    conflicts_with: v.conflictsWith,
+    hint: v.hint,
   };
 }
 

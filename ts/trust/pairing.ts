@@ -1,15 +1,21 @@
 // The user's explicit trust decisions: `pim peers pair` trusts a peer for
 // good (persisted) and connects to it; `pim peers forget` drops a peer's
 // trust record (its TOFU pin) and session so it can pair again from a clean
-// slate. Each runs as one policy change: the store is written and the
-// engine gets the new snapshot before the call answers.
+// slate. Each is one policy change: the record changes in memory, the engine
+// accepts the new snapshot, and only then is the store written; a change
+// the engine refuses, or a store that cannot be written, leaves everything
+// as it was.
 
+import { PimError } from '../errors.js';
+import { isLowOrderPublicKey } from '../identity/low-order.js';
 import { shortId } from '../identity/node-id.js';
 import type { Logger } from '../log/logger.js';
 import type { Engine, PeerStatus } from '../native/engine.js';
+import { parseHostPort } from '../net/ipv4.js';
 import type { KnownPeer } from '../peers/book.js';
 import type { PairFailures } from '../peers/failures.js';
 import type { RefusedAttempts } from '../peers/refused.js';
+import type { PolicyPort } from '../daemon/policy.js';
 import type { TrustStore } from './store.js';
 
 export interface PairingDeps {
@@ -19,18 +25,27 @@ export interface PairingDeps {
   engine: Pick<Engine, 'forgetPeer' | 'peers'>;
   /** The peer a node_id or unique prefix names (-32010 when none). */
   resolve(id: string, engine: readonly PeerStatus[]): KnownPeer;
-  /** Runs the change as one policy change (see daemon/policy.ts). */
-  applyPolicy<T>(change: () => Promise<T>): Promise<T>;
+  policy: PolicyPort;
   log: Logger;
 }
+
+const ipOf = (endpoint: string | null): string | null => (endpoint === null ? null : (parseHostPort(endpoint)?.host ?? null));
 
 export class Pairing {
   constructor(private readonly d: PairingDeps) {}
 
   async forget(id: string): Promise<void> {
-    const peer = this.d.resolve(id, this.d.engine.peers());
-    await this.d.applyPolicy(async () => {
-      if (this.d.store.forget(peer.nodeId)) await this.d.store.save();
+    const engine = this.d.engine.peers();
+    const peer = this.d.resolve(id, engine);
+    const record = this.d.store.get(peer.nodeId);
+    const session = engine.some((p) => p.publicKey === peer.publicKey);
+    if (record === undefined && !session) {
+      throw new PimError('peer_not_found', `${shortId(peer.nodeId)} has no pin, pairing or session to forget`, {
+        hint: this.nothingToForgetHint(peer),
+      });
+    }
+    await this.commit(() => {
+      this.d.store.forget(peer.nodeId);
       this.d.refused.forget(peer.publicKey);
       this.d.failures.clear(peer.publicKey);
       this.d.engine.forgetPeer(peer.publicKey);
@@ -40,20 +55,43 @@ export class Pairing {
 
   async pair(id: string): Promise<{ nodeId: string; state: string }> {
     const peer = this.d.resolve(id, this.d.engine.peers());
-    await this.d.applyPolicy(async () => {
+    if (isLowOrderPublicKey(Buffer.from(peer.publicKey, 'hex'))) {
+      throw new PimError('invalid_params', `${shortId(peer.nodeId)} announces a low-order public key that no real node has; not paired`);
+    }
+    // Only an underlay address is kept: a peer reached through relays is found again by its routes.
+    const endpoint = ipOf(peer.endpoint) === null ? null : peer.endpoint;
+    await this.commit(() => {
       // Pairing replaces whatever identity was pinned at that address.
-      const displaced = peer.endpoint === null ? undefined : this.d.store.records.find((r) => r.endpoint === peer.endpoint && r.nodeId !== peer.nodeId);
-      if (displaced) {
+      for (const displaced of this.d.store.records.filter((r) => r.nodeId !== peer.nodeId && ipOf(r.endpoint) !== null && ipOf(r.endpoint) === ipOf(endpoint))) {
         this.d.store.forget(displaced.nodeId);
         this.d.engine.forgetPeer(displaced.publicKey);
       }
-      this.d.store.set(peer.publicKey, peer.endpoint, 'paired', new Date());
-      await this.d.store.save();
+      this.d.store.set(peer.publicKey, endpoint, 'paired', new Date());
       this.d.refused.forget(peer.publicKey);
       this.d.failures.clear(peer.publicKey);
     });
-    this.d.log.info({ event: 'peer_paired', peer_id: peer.nodeId, endpoint: peer.endpoint }, `paired with ${shortId(peer.nodeId)}`);
+    this.d.log.info({ event: 'peer_paired', peer_id: peer.nodeId, endpoint }, `paired with ${shortId(peer.nodeId)}`);
     const state = this.d.engine.peers().find((p) => p.publicKey === peer.publicKey)?.state ?? 'connecting';
     return { nodeId: peer.nodeId, state };
+  }
+
+  /** Applies a change of records; writes the store only once the engine took it, and undoes it if either fails. */
+  private async commit(change: () => void): Promise<void> {
+    const restore = this.d.store.checkpoint();
+    await this.d.policy.apply(change, restore);
+    try {
+      await this.d.store.save();
+    } catch (err) {
+      restore();
+      this.d.policy.refresh();
+      throw new PimError('io_failed', `cannot write the trust store ${this.d.store.file}: ${(err as Error).message}; nothing changed`, { cause: err });
+    }
+  }
+
+  private nothingToForgetHint(peer: KnownPeer): string {
+    const ip = ipOf(peer.endpoint);
+    const pinned = ip === null ? undefined : this.d.store.records.find((r) => r.nodeId !== peer.nodeId && ipOf(r.endpoint) === ip);
+    if (pinned) return `it was refused because ${shortId(pinned.nodeId)} is pinned at ${ip}: \`pim peers forget ${shortId(pinned.nodeId)}\` if that node's identity really changed, or \`pim peers pair ${shortId(peer.nodeId)}\` to trust it`;
+    return `to trust it, \`pim peers pair ${shortId(peer.nodeId)}\``;
   }
 }

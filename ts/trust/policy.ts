@@ -10,7 +10,7 @@
 
 import type { Config } from '../config/schema.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
-import { parseHostPort } from '../net/ipv4.js';
+import { parseHostPort, parseIpv4 } from '../net/ipv4.js';
 import type { TrustRecord } from './store.js';
 
 const nodeIdOf = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
@@ -28,24 +28,36 @@ export function isExplicit(publicKey: string, config: Config, records: readonly 
   return explicitNodeIds(config, records).has(nodeIdOf(publicKey));
 }
 
-/** A pin: the node_id first trusted at an underlay address. */
+/** A pin: the node_id first trusted at an underlay IP address. */
 export interface Pin {
-  endpoint: string;
+  ip: string;
   nodeId: string;
 }
 
+/** The IP address of an `ip:port` endpoint; undefined for a name, a relay or anything else. */
+function ipOf(endpoint: string | null | undefined): string | undefined {
+  const host = endpoint ? parseHostPort(endpoint)?.host : undefined;
+  return host !== undefined && parseIpv4(host) !== null ? host : undefined;
+}
+
 /**
- * TOFU pins for the engine: each address bound to the node_id first trusted
- * there; a configured peer's address is bound to its configured key, ahead
- * of any record. Only tofu mode has pins.
+ * TOFU pins for the engine: each IP address bound to the node_id first
+ * trusted there (the port does not matter: a new source port must not get
+ * around a pin); a configured peer's address is bound to its configured key,
+ * ahead of any record. Only tofu mode has pins.
  */
 export function compilePins(config: Config, records: readonly TrustRecord[], configured: readonly { publicKey: string; endpoint?: string }[]): Pin[] {
   if (config.trust.mode !== 'tofu') return [];
   const pins = new Map<string, string>();
-  // Only ip:port endpoints are pins (a store from an older version may hold others).
-  for (const r of records) if (r.endpoint !== null && parseHostPort(r.endpoint) !== null) pins.set(r.endpoint, r.nodeId);
-  for (const p of configured) if (p.endpoint) pins.set(p.endpoint, nodeIdOf(p.publicKey));
-  return [...pins].map(([endpoint, nodeId]) => ({ endpoint, nodeId }));
+  for (const r of records) {
+    const ip = ipOf(r.endpoint);
+    if (ip !== undefined) pins.set(ip, r.nodeId);
+  }
+  for (const p of configured) {
+    const ip = ipOf(p.endpoint);
+    if (ip !== undefined) pins.set(ip, nodeIdOf(p.publicKey));
+  }
+  return [...pins].map(([ip, nodeId]) => ({ ip, nodeId }));
 }
 
 /**
@@ -64,4 +76,24 @@ export function pinOnFirstUse(
   if (config.peers.some((p) => p.public_key === session.publicKey)) return null;
   if (recorded(nodeIdOf(session.publicKey)) !== undefined) return null;
   return session;
+}
+
+/** Why a refused peer is refused and what the user can do, for its row in `pim peers`. */
+export function refusalAdvice(
+  peer: { nodeId: string; endpoint: string | null },
+  config: Config,
+  records: readonly TrustRecord[],
+): { conflictsWith: string | null; hint: string } {
+  const short = peer.nodeId.slice(0, 8);
+  if (config.trust.mode === 'allow_list') {
+    return { conflictsWith: null, hint: `not in [trust] allow_list; \`pim peers pair ${short}\` trusts it` };
+  }
+  const ip = peer.endpoint === null ? null : (parseHostPort(peer.endpoint)?.host ?? null);
+  const pinned = ip === null ? undefined : records.find((r) => r.nodeId !== peer.nodeId && r.endpoint !== null && parseHostPort(r.endpoint)?.host === ip);
+  if (pinned === undefined) return { conflictsWith: null, hint: `\`pim peers pair ${short}\` trusts it` };
+  const other = pinned.nodeId.slice(0, 8);
+  return {
+    conflictsWith: pinned.nodeId,
+    hint: `${ip} is pinned to ${other}: if ${other}'s identity really changed, \`pim peers forget ${other}\`; otherwise treat this key as a man-in-the-middle attempt`,
+  };
 }

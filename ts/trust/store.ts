@@ -90,6 +90,15 @@ export class TrustStore {
     return true;
   }
 
+  /** A function that puts every record back as it is now (for a change the engine refused). */
+  checkpoint(): () => void {
+    const saved = new Map(this.byNodeId);
+    return () => {
+      this.byNodeId.clear();
+      for (const [k, v] of saved) this.byNodeId.set(k, v);
+    };
+  }
+
   /** Drops a peer's record (and with it its pin). */
   forget(nodeId: string): TrustRecord | undefined {
     const old = this.byNodeId.get(nodeId);
