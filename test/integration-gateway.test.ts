@@ -7,7 +7,9 @@
 //                 G (gateway: [gateway] enabled, NAT out of its veth to U)
 //
 // C and G are static peers on different subnets (routed by U), so the
-// daemon's own UDP must keep using the underlay via its fwmark.
+// daemon's own UDP must keep using the underlay via its fwmark. Some tests
+// add M, a stranger on U: it knows C's key, dials it (C admits it on first
+// use) and offers itself as a gateway too, NATing out of its own veth.
 
 import type { ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
@@ -78,6 +80,8 @@ interface World {
   /** C's and G's OS routing/firewall before any daemon started. */
   cBefore: OsState;
   gBefore: OsState;
+  /** The stranger, when asked for. */
+  stranger?: { m: Node; M: MeshNode; procM: LabProcess; mLink: Link };
 }
 
 async function osState(lab: Lab, n: Node): Promise<OsState> {
@@ -88,7 +92,7 @@ async function osState(lab: Lab, n: Node): Promise<OsState> {
   };
 }
 
-async function world(lab: Lab, opts: { daemonPath?: string } = {}): Promise<World> {
+async function world(lab: Lab, opts: { daemonPath?: string; stranger?: boolean } = {}): Promise<World> {
   const [c, u, g, i] = await Promise.all(['c', 'u', 'g', 'i'].map((n) => lab.addNode(n)));
   const cLink = await lab.link(u!, c!, { subnet: '198.18.1.0/24' });
   const gLink = await lab.link(u!, g!, { subnet: '198.18.2.0/24' });
@@ -125,6 +129,7 @@ async function world(lab: Lab, opts: { daemonPath?: string } = {}): Promise<Worl
     return table.gateways.some((gw) => gw.node_id === G.nodeId) ? true : undefined;
   });
   return {
+    ...(opts.stranger ? { stranger: await addStranger(lab, u!, C, cLink) } : {}),
     c: c!,
     u: u!,
     g: g!,
@@ -144,6 +149,21 @@ async function world(lab: Lab, opts: { daemonPath?: string } = {}): Promise<Worl
     cBefore,
     gBefore,
   };
+}
+
+/** M: a real pim gateway on U that lists C (so it dials C), unknown to C. */
+async function addStranger(lab: Lab, u: Node, C: MeshNode, cLink: Link): Promise<NonNullable<World['stranger']>> {
+  const m = await lab.addNode('m');
+  const mLink = await lab.link(u, m, { subnet: '198.18.3.0/24' });
+  await lab.exec(m, 'ip', ['route', 'add', 'default', 'via', mLink.addrA]);
+  const M = await prepareNode(lab, m, { label: 'stranger' });
+  writeConfig(M, [{ address: `${cLink.addrB}:9100`, publicKey: C.publicKey, label: 'client' }], {
+    label: 'stranger',
+    extraToml: `[gateway]\nenabled = true\nnat_interface = "${mLink.ifB}"\n`,
+  });
+  const procM = await startDaemon(lab, M);
+  await waitForPeerState(C, M, 'active', 15_000);
+  return { m, M, procM, mLink };
 }
 
 // ── Helpers ─────────────────────────────────────────────────────────────────
@@ -524,4 +544,63 @@ labTest('daemons started with node_modules/.bin first on PATH (as under npm test
   await probeInternet(lab, w.c, w.iAddr);
   const frames = await capC.stop();
   t.deepEqual(toInternet(frames, w.iAddr).map(describeFrame), [], "0 packets to I on C's uplink with C's daemon dead");
+});
+
+// ── A stranger offering itself as the gateway ───────────────────────────────
+
+labTest('a TOFU stranger advertising the gateway role is never C\'s gateway: not while G serves, not when G dies, not after C restarts; C blocks', async (t, lab) => {
+  const w = await world(lab, { stranger: true });
+  const { m, M, mLink } = w.stranger!;
+  await routeOn(t, w);
+  // M is connected to C (admitted on first use) and has told C it is a gateway.
+  await waitUntil("C to count M's ignored gateway role", 15_000, async () =>
+    Number((((await status(w.C)).stats as Json).drops as Json).advert_roles_untrusted) > 0 ? true : undefined,
+  );
+  const candidates = () => rpcCall(w.C, 'route.table').then((r) => (r as { gateways: Json[] }).gateways.map((g) => g.node_id));
+  t.deepEqual(await candidates(), [w.G.nodeId], 'only G is a gateway candidate');
+
+  // Whatever reaches M's tunnel from C, and whatever M would send on to I.
+  const capM = await startCapture(lab, m, 'pim0');
+  const capMUplink = await startCapture(lab, m, mLink.ifB);
+  w.procG.kill('SIGKILL');
+  await w.procG.waitExit(5000);
+  await waitUntil('C to engage the kill-switch', KILL_SWITCH_WITHIN_MS, async () => ((await status(w.C)).kill_switch === true ? true : undefined));
+  t.is(selectedGateway(await status(w.C)), null, 'no gateway: M was not taken instead');
+  await probeInternet(lab, w.c, w.iAddr);
+
+  // C restarts while G is still down; M dials it again.
+  w.procC.kill('SIGTERM');
+  t.is((await w.procC.waitExit(10_000)).code, 0);
+  await startDaemon(lab, w.C);
+  await waitForPeerState(w.C, M, 'active', 20_000);
+  await waitUntil('C to block after its restart', 15_000, async () => ((await status(w.C)).kill_switch === true ? true : undefined));
+  const probes = await probeInternet(lab, w.c, w.iAddr);
+  t.is(pingReceived(probes.ping), 0, probes.ping.stdout);
+  const s = await status(w.C);
+  t.true(s.kill_switch);
+  t.is(selectedGateway(s), null);
+  t.deepEqual(await candidates(), [], 'M is still no candidate');
+  t.regex((await pimOk(t, w.C, 'status')).split('\n')[0]!, /^BLOCKING INTERNET/);
+
+  const [atM, atMUplink] = [await capM.stop(), await capMUplink.stop()];
+  t.deepEqual(toInternet(atM, w.iAddr).map(describeFrame), [], "no probe from C toward I reached M's tunnel");
+  t.deepEqual(toInternet(atMUplink, w.iAddr).map(describeFrame), [], 'M sent nothing on to I');
+});
+
+labTest('a gateway forwards the mesh to the internet only: its own addresses and its LAN are dropped and counted', async (t, lab) => {
+  const w = await world(lab);
+  await routeOn(t, w);
+  const before = Number((((await status(w.G)).stats as Json).drops as Json).gateway_blocked ?? 0);
+  // G's own underlay address and U's address on G's subnet (G's LAN) are
+  // outside C's local subnet, so with routing on they go into the tunnel.
+  const gHost = await ping(lab, w.c, w.gAddr);
+  const gLan = await ping(lab, w.c, w.gLink.addrA);
+  const internet = await ping(lab, w.c, w.iAddr);
+  t.true(pingOk(internet), `the internet is reachable through G: ${internet.stdout}`);
+  t.is(pingReceived(gHost), 0, `G's own address is not reachable from the mesh: ${gHost.stdout}`);
+  t.is(pingReceived(gLan), 0, `G's LAN is not reachable from the mesh: ${gLan.stdout}`);
+  const after = Number((((await status(w.G)).stats as Json).drops as Json).gateway_blocked);
+  t.true(after - before >= 6, `G counted the packets it refused (${after - before})`);
+  const ruleset = (await lab.exec(w.g, NFT, ['list', 'table', 'ip', 'pim_gateway'])).stdout;
+  t.regex(ruleset, /ip daddr @lan drop/, `nftables holds the line too:\n${ruleset}`);
 });
