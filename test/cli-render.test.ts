@@ -1,5 +1,5 @@
 // `pim status` and `pim peers` human output, rendered from wire-shaped JSON
-// (what the daemon sends, interface.md §4) — the CLI knows nothing else.
+// (what the daemon sends, docs/RPC.md) — the CLI knows nothing else.
 
 import test from 'ava';
 import { peerStateText, renderPeers, renderStatus } from '../ts/cli/render.js';

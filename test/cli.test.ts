@@ -72,7 +72,7 @@ const pim = (args: string[], home: string): Promise<Run> => run(CLI, args, home)
 const pimDaemon = (args: string[], home: string): Promise<Run> => run(DAEMON, args, home);
 
 /**
- * interface.md §2: an error is one line on stderr starting with the program
+ * the CLI's contract (README): an error is one line on stderr starting with the program
  * name, optionally followed by one hint line; never a stack trace.
  */
 function checkErrorOutput(t: ExecutionContext, r: Run, prefix: string): string {

@@ -1,5 +1,5 @@
 // The real Daemon, with the FakeEngine standing in for the data plane, over
-// its real Unix control socket: the JSON shapes of interface.md §4, engine
+// its real Unix control socket: the JSON shapes of docs/RPC.md, engine
 // events reaching clients, reload (SIGHUP) semantics, daemon.stop, and a
 // second daemon refusing a live socket.
 
@@ -166,7 +166,7 @@ test('the control socket is a Unix socket of mode 0600', async (t) => {
 
 // ── status ───────────────────────────────────────────────────────────────────
 
-test('status has every field of interface.md §4 with the right types', async (t) => {
+test('status has every field of docs/RPC.md with the right types', async (t) => {
   const h = await startDaemon(t);
   const s = await (await h.client()).call<Json>('status');
   const id = h.daemon.identity;

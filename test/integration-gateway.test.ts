@@ -1,4 +1,4 @@
-// "Route internet via mesh" and the kill-switch (issue 6, interface.md §5),
+// "Route internet via mesh" and the kill-switch (issue 6, docs/SECURITY.md),
 // end to end with real daemons, kernel routing and nftables in network
 // namespaces. Packet captures are the judge of leaks. Root only.
 //

@@ -1,4 +1,4 @@
-// The trust model end to end (seed/security-model.txt, interface.md §2-§4):
+// The trust model end to end (docs/SECURITY.md, the README's CLI, docs/RPC.md):
 // real daemons in two network namespaces A (198.18.0.1) and B (198.18.0.2)
 // joined by a veth, each with its own key, config, trust store and socket,
 // UDP 9100. TOFU pins on first use and refuses a changed identity at a pinned
@@ -105,7 +105,7 @@ function waitForLog(m: MeshNode, what: string, match: (e: Json) => boolean, time
   });
 }
 
-/** peers.event notifications from one daemon (interface.md §4 `peers.subscribe`). */
+/** peers.event notifications from one daemon (docs/RPC.md `peers.subscribe`). */
 class PeerEvents {
   readonly events: Json[] = [];
 
@@ -196,7 +196,7 @@ async function start(lab: Lab, m: MeshNode): Promise<LabProcess> {
   return proc;
 }
 
-/** SIGTERM, and the daemon exits 0 (interface.md §1: clean shutdown). */
+/** SIGTERM, and the daemon exits 0 (the daemon's contract: clean shutdown). */
 async function stopCleanly(m: MeshNode, proc: LabProcess): Promise<void> {
   proc.kill('SIGTERM');
   const exit = await proc.waitExit(10_000);

@@ -1,5 +1,5 @@
 // Conformance of every method the daemon serves (the list comes from the
-// features rpc.hello advertises) with interface.md §4 and docs/RPC.md: the
+// features rpc.hello advertises) with docs/RPC.md: the
 // real Daemon with the FakeEngine, over its real Unix control socket in a
 // temp dir. Result shapes, the config file edits (comments kept byte for
 // byte, atomic replacement, nothing touched on refusal), error codes and
@@ -267,7 +267,7 @@ test('every method rpc.hello advertises is covered here, and each answers a vali
   const features = c.hello.features;
   t.true(features.length > 0);
   t.deepEqual(features.filter((f) => !COVERED.includes(f)), [], 'advertised methods this conformance test does not cover');
-  t.deepEqual(COVERED.filter((m) => !features.includes(m)), [], 'methods of interface.md §4 the daemon does not advertise');
+  t.deepEqual(COVERED.filter((m) => !features.includes(m)), [], 'methods of docs/RPC.md the daemon does not advertise');
   // A smoke call of each read-only method: none answers an error.
   for (const m of ['status', 'peers.list', 'peers.discovered', 'route.table', 'gateway.status', 'gateway.preflight', 'config.get', 'daemon.metrics']) {
     await t.notThrowsAsync(c.call(m), m);
@@ -276,7 +276,7 @@ test('every method rpc.hello advertises is covered here, and each answers a vali
 
 // ── status, peers.list, peers.discovered ────────────────────────────────────
 
-test('status: every field of interface.md §4 with its type', async (t) => {
+test('status: every field of docs/RPC.md with its type', async (t) => {
   const h = await startDaemon(t);
   const s = await (await h.client()).call<Json>('status');
   const keys = ['node', 'node_id', 'node_id_short', 'x25519_pubkey', 'mesh_ip', 'interface', 'role', 'transport', 'trust', 'peers', 'routes', 'stats', 'uptime_s', 'route_on', 'kill_switch', 'started_at'];

@@ -1,4 +1,4 @@
-// Type checks for what the control socket answers (interface.md §4), shared by
+// Type checks for what the control socket answers (docs/RPC.md), shared by
 // the tests that hold daemon answers against the contract.
 
 import type { ExecutionContext } from 'ava';
@@ -12,7 +12,7 @@ export const isString = (v: unknown): boolean => typeof v === 'string';
 export const isBool = (v: unknown): boolean => typeof v === 'boolean';
 export const isNumber = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 
-/** Every PeerSummary field of interface.md §4, with the type it must have. */
+/** Every PeerSummary field of docs/RPC.md, with the type it must have. */
 const PEER_SUMMARY: Record<string, (v: unknown) => boolean> = {
   node_id: (v) => isString(v) && HEX(32).test(v as string),
   node_id_short: (v) => isString(v) && HEX(8).test(v as string),

@@ -1,4 +1,4 @@
-// pim extensions to interface.md §4: daemon.stop (what `pim down` uses, so
+// pim extensions to the control-socket contract (docs/RPC.md): daemon.stop (what `pim down` uses, so
 // stopping needs no signal permissions and waits for a real cleanup) and
 // daemon.metrics (the daemon process's event-loop delay and memory).
 
