@@ -449,7 +449,9 @@ test('reload: a trust mode change applies live to the engine snapshot and status
   fs.writeFileSync(h.configPath, fs.readFileSync(h.configPath, 'utf8').replace('mode = "tofu"', `mode = "allow_list"\nallow_list = ["${allowed}"]`));
   t.deepEqual(await h.daemon.reload(), { applied: true, requiresRestart: [] });
   t.is(h.fake.snapshot!.trustMode, 'allow_list');
-  t.deepEqual(h.fake.snapshot!.explicit, [allowed]);
+  // Both static peers are named in the config, so they stay explicit; the allow_list adds nothing new.
+  t.deepEqual([...h.fake.snapshot!.explicit].sort(), [h.alpha.id.nodeId, h.beta.id.nodeId].sort());
+  t.true(h.fake.snapshot!.explicit.includes(allowed));
   t.deepEqual(h.fake.snapshot!.pins, []);
   t.is((await (await h.client()).call<Json>('status'))['trust'].mode, 'allow_list');
 });

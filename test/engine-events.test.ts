@@ -57,6 +57,7 @@ function recorder(known: Record<string, string> = {}) {
     onRefused: (publicKey, source) => void refused.push([publicKey, source]),
     onControl: () => undefined,
     onDisconnected: () => undefined,
+    onProbeReply: () => undefined,
     viewOf: () => undefined,
     fatal: (message) => void fatals.push(message),
   };
@@ -121,6 +122,18 @@ const cases: Case[] = [
     known: { '192.0.2.7:9100': PEER.publicKeyHex },
     log: { level: 'warn', event: 'pair_failed', fields: { reason: 'noise handshake rejected', endpoint: '203.0.113.9:1234' } },
     publish: { kind: 'pair_failed', peer: { endpoint: '203.0.113.9:1234' }, reason: 'noise handshake rejected' },
+  },
+  {
+    rule: 'revoked → warn peer_revoked and peers.event disconnected',
+    event: { kind: 'revoked', publicKey: PEER.publicKeyHex },
+    log: { level: 'warn', event: 'peer_revoked', fields: { peer_id: PEER.nodeId } },
+    publish: { kind: 'disconnected', peer: { publicKey: PEER.publicKeyHex } },
+  },
+  {
+    rule: 'limit_reached → warn limit_reached, no peers.event',
+    event: { kind: 'limit_reached', limit: 'dynamic_peers', detail: '1024 dynamic peers' },
+    log: { level: 'warn', event: 'limit_reached', fields: { limit: 'dynamic_peers' } },
+    publish: null,
   },
   {
     rule: 'mesh_ip_conflict → error mesh_ip_conflict, no peers.event',

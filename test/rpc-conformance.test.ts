@@ -241,6 +241,7 @@ const COVERED = [
   'peers.remove',
   'peers.pair',
   'peers.forget',
+  'peers.ping',
   'route.table',
   'route.set_split_default',
   'gateway.preflight',
@@ -597,6 +598,21 @@ test('gateway.status: {active, nat_interface, peers_through_me}', async (t) => {
   t.true(g['nat_interface'] === null || isString(g['nat_interface']));
   t.true(isCount(g['peers_through_me']));
   for (const k of Object.keys(g)) t.true(['active', 'nat_interface', 'conntrack', 'peers_through_me'].includes(k), `unexpected field ${k}`);
+});
+
+test('peers.ping: {node_id, node_id_short, mesh_ip, path, via, rtt_ms}; the engine\'s probe reply answers it; no reply in time is rtt_ms null', async (t) => {
+  const h = await startDaemon(t);
+  const c = await h.client();
+  const key = h.alpha.id.publicKeyHex;
+  h.fake.setPeer({ publicKey: key, meshIp: '10.77.1.7', endpoint: h.alpha.address, state: 'active', configured: true, rxBytes: 0, txBytes: 0 });
+  const pending = c.call<Json>('peers.ping', { node_id: h.alpha.id.nodeId.slice(0, 8), timeout_ms: 5000 });
+  await eventually(t, 'the probe to reach the engine', () => h.fake.probed.includes(key));
+  h.fake.emit({ kind: 'probe_reply', publicKey: key, rttMs: 3.25 });
+  t.deepEqual(await pending, { node_id: h.alpha.id.nodeId, node_id_short: h.alpha.id.nodeId.slice(0, 8), mesh_ip: '10.77.1.7', path: 'direct', via: null, rtt_ms: 3.25 });
+  const silent = await c.call<Json>('peers.ping', { node_id: h.alpha.id.nodeId, timeout_ms: 50 });
+  t.is(silent['rtt_ms'], null, 'no reply within timeout_ms');
+  t.is((await rpcError(t, c.call('peers.ping', { node_id: 'ffffffffffffffff' }))).code, -32010);
+  t.is((await rpcError(t, c.call('peers.ping', { node_id: h.alpha.id.nodeId, timeout_ms: 0 }))).code, -32602);
 });
 
 test('gateway.preflight: {supported, platform, checks:[{name, ok, detail}], suggested_nat_interfaces}', async (t) => {

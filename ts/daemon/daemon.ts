@@ -9,7 +9,7 @@ import type { PathEnv } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import type { Discovery } from '../discovery/discovery.js';
 import type { DiscoveryTransport } from '../discovery/transport.js';
-import { describeError } from '../errors.js';
+import { describeError, PimError } from '../errors.js';
 import { loadIdentity, type Identity } from '../identity/identity.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
 import { LogHistory } from '../log/history.js';
@@ -41,6 +41,7 @@ import { GatewayManager } from './gateway.js';
 import { startDiscovery } from './lan.js';
 import { MeshManager } from './mesh.js';
 import { PolicyApplier } from './policy.js';
+import { Probes } from './probes.js';
 import { reloadConfig, type ReloadResult } from './reload.js';
 import { resolveEndpoints } from './resolve.js';
 import { RouteManager } from './routing.js';
@@ -78,6 +79,7 @@ export class Daemon {
   readonly mesh: MeshManager;
   readonly pairing: Pairing;
   readonly network: OsNetwork;
+  private readonly probes: Probes;
 
   private constructor(
     readonly state: ConfigState,
@@ -92,6 +94,7 @@ export class Daemon {
   ) {
     const log = logger;
     this.network = opts.network ?? noNetwork;
+    this.probes = new Probes(engine);
     this.events = new EventBus((err, e) => log.error({ event: 'event_subscriber_failed', reason: describeError(err), kind: e.type }, describeError(err)));
     this.events.subscribe((e) => logEvent(log, e));
     this.events.subscribe((e) => {
@@ -279,6 +282,7 @@ export class Daemon {
         this.mesh.advertise(publicKey);
       },
       onDisconnected: (publicKey) => this.mesh.onNeighborLost(publicKey),
+      onProbeReply: (publicKey, rttMs) => this.probes.reply(publicKey, rttMs),
       onControl: (publicKey, payload) => this.mesh.onAdvert(publicKey, payload),
       onRefused: (publicKey, source) => this.book.refused.record(publicKey, source, new Date()),
       fatal: (message) => {
@@ -340,6 +344,15 @@ export class Daemon {
         removeStatic: (ref) => removeStaticPeer(edits, ref),
         pair: (id) => this.pairing.pair(id),
         forget: (id) => this.pairing.forget(id),
+        ping: async (id, timeoutMs) => {
+          const engine = this.engine.peers();
+          const peer = this.book.resolve(id, engine);
+          const view = this.peers().find((v) => v.publicKey === peer.publicKey);
+          if (view === undefined) throw new PimError('peer_not_found', `no peer has node_id ${id}`, { hint: 'list peers with `pim peers`' });
+          const via = engine.find((p) => p.publicKey === peer.publicKey)?.via;
+          const rttMs = await this.probes.ping(peer.publicKey, timeoutMs);
+          return { view, viaNodeId: via === undefined ? null : nodeId(via), rttMs };
+        },
       },
       config: { configPath: this.state.path, save: (text, dryRun) => saveConfigText(edits, text, dryRun) },
       routes: {

@@ -18,8 +18,10 @@ export interface EventTargets {
   peerAt(source: string): string | undefined;
   /** A session came up: the place to record a TOFU pin. */
   onConnected(publicKey: string, endpoint: string): void;
-  /** A peer's session is down (its routes go with it). */
+  /** A peer's session is down, or it is no longer trusted (its routes go with it). */
   onDisconnected(publicKey: string): void;
+  /** The reply to a probe someone asked for (`peers.ping`). */
+  onProbeReply(publicKey: string, rttMs: number): void;
   /** A neighbour's advertisement (roles, routes) arrived. */
   onControl(publicKey: string, payload: Buffer): void;
   /** The trust policy refused this key: remember it so `pim peers pair` can trust it. */
@@ -31,6 +33,11 @@ export interface EventTargets {
 }
 
 const nodeId = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
+
+/** Every engine event kind is handled: a new one fails to compile here. */
+function unreachable(e: never): never {
+  throw new Error(`unhandled engine event ${JSON.stringify(e)}`);
+}
 
 /** The peer as events describe it: its view when listed, else what the engine said. */
 function peerOf(t: EventTargets, publicKey: string | null, endpoint: string | null): EventPeer {
@@ -74,9 +81,21 @@ export function handleEngineEvent(e: EngineEvent, t: EventTargets, now: Date = n
     case 'control':
       t.onControl(e.publicKey, e.payload);
       return;
+    case 'revoked':
+      t.onDisconnected(e.publicKey);
+      t.events.emit({ type: 'peer_revoked', peer: peerOf(t, e.publicKey, null) });
+      return;
+    case 'probe_reply':
+      t.onProbeReply(e.publicKey, e.rttMs);
+      return;
+    case 'limit_reached':
+      t.log.warn({ event: 'limit_reached', limit: e.limit }, `a bound against floods refused something: ${e.detail}`);
+      return;
     case 'fault':
       t.fatal(e.message);
       return;
+    default:
+      return unreachable(e);
   }
 }
 
