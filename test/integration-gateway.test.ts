@@ -469,6 +469,7 @@ labTest('a gateway SIGKILLed, restarted and stopped cleanly restores the origina
   t.true((await nftTables(lab, w.g)).includes('table ip pim_gateway'), 'the restarted gateway is on again');
   again.kill('SIGTERM');
   t.is((await again.waitExit(10_000)).code, 0);
+  if ((await nftTables(lab, w.g)).includes('pim_gateway')) t.log(fs.readFileSync(`${w.G.dir}/daemon.log`, 'utf8'));
   t.false((await nftTables(lab, w.g)).includes('pim_gateway'), 'no pim_gateway table after the clean stop');
   t.is(await readForward(lab, w.g), w.gForwardBefore, 'ip_forward back to its value from before pim');
 });

@@ -487,24 +487,33 @@ interface GatewayWorld {
   G: MeshNode;
   cr: Link;
   rg: Link;
+  /** G ↔ U: G's NAT interface is ifA. */
   gi: Link;
+  /** U ↔ I: I's interface is ifB. */
+  ui: Link;
   procs: { C: LabProcess; R: LabProcess; G: LabProcess };
   iAddr: string;
   gAddr: string;
 }
 
 /**
- *   C (client) ── R (relay) ── G (gateway) ── I (internet host, 203.0.113.2)
+ *   C (client) ── R (relay) ── G (gateway) ── U (uplink router) ── I (internet host, 203.0.113.2)
  *
  * C's only neighbour is R (its default route points at R, which does not
  * forward: anything C sent outside the tunnel would show on C's uplink and
- * go nowhere). G masquerades out of its veth to I.
+ * go nowhere). G masquerades out of its veth to U, which routes to I: the
+ * internet is beyond G's own subnet, as it is for a real gateway (a gateway
+ * never forwards the mesh into its LAN).
  */
 async function gatewayWorld(lab: Lab, trust: Trust): Promise<GatewayWorld> {
-  const [c, r, g, i] = (await Promise.all(['c', 'r', 'g', 'i'].map((n) => lab.addNode(n)))) as [Node, Node, Node, Node];
+  const [c, r, g, u, i] = (await Promise.all(['c', 'r', 'g', 'u', 'i'].map((n) => lab.addNode(n)))) as [Node, Node, Node, Node, Node];
   const cr = await lab.link(c, r, { subnet: '198.18.1.0/24' }); // C .1, R .2
   const rg = await lab.link(r, g, { subnet: '198.18.2.0/24' }); // R .1, G .2
-  const gi = await lab.link(g, i, { subnet: '203.0.113.0/24' }); // G .1, I .2
+  const gi = await lab.link(g, u, { subnet: '198.18.3.0/24' }); // G .1, U .2
+  const ui = await lab.link(u, i, { subnet: '203.0.113.0/24' }); // U .1, I .2
+  await lab.exec(u, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+  await lab.exec(g, 'ip', ['route', 'add', 'default', 'via', gi.addrB]);
+  await lab.exec(i, 'ip', ['route', 'add', 'default', 'via', ui.addrA]);
   await lab.exec(c, 'ip', ['route', 'add', 'default', 'via', cr.addrB]);
   const C = await prepareNode(lab, c, { label: 'client' });
   const R = await prepareNode(lab, r, { label: 'relay' });
@@ -523,7 +532,7 @@ async function gatewayWorld(lab: Lab, trust: Trust): Promise<GatewayWorld> {
   );
   // G knows C too before C's first packet (see the race test).
   await routeTo(G, (await status(C)).mesh_ip as string, 2);
-  return { c, r, g, i, C, R, G, cr, rg, gi, procs: { C: pC, R: pR, G: pG }, iAddr: gi.addrB, gAddr: gi.addrA };
+  return { c, r, g, i, C, R, G, cr, rg, gi, ui, procs: { C: pC, R: pR, G: pG }, iAddr: ui.addrB, gAddr: gi.addrA };
 }
 
 /** Frames to or from the internet host. */
@@ -541,7 +550,7 @@ async function gatewayScenario(t: ExecutionContext, lab: Lab, trust: Trust): Pro
 
   // Routing on: I sees G's address; nothing readable crosses R or C's uplink.
   const secret = pattern();
-  const capI = await startCapture(lab, w.i, w.gi.ifB, { filter: 'icmp' });
+  const capI = await startCapture(lab, w.i, w.ui.ifB, { filter: 'icmp' });
   const capR = await startCapture(lab, w.r, w.cr.ifB);
   const capUp = await startCapture(lab, w.c, w.cr.ifA);
   const r = await ping(lab, w.c, w.iAddr, { count: 5, pattern: secret });

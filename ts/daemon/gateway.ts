@@ -102,13 +102,20 @@ export class GatewayManager {
       throw new PimError('gateway_preflight_failed', `cannot enable the gateway: ${failed.map((c) => c.detail).join('; ')}`, { data: pre.checks });
     }
     this.rememberForwarding();
-    this.d.network.setIpForwarding(true);
-    const tun = this.d.config().interface.name;
-    // The mesh gets the internet, not this host or its LAN (docs/SECURITY.md):
-    // the engine drops such packets and counts them, nftables holds the line too.
-    this.blocked = await this.d.network.hostNetworks(tun);
-    const lan = this.d.config().gateway.allow_lan ? null : this.blocked;
-    await this.d.network.installGatewayNat(tun, want!, this.d.meshPrefix, { meshIp: this.d.meshIp, lan });
+    try {
+      this.d.network.setIpForwarding(true);
+      const tun = this.d.config().interface.name;
+      // The mesh gets the internet, not this host or its LAN (docs/SECURITY.md):
+      // the engine drops such packets and counts them, nftables holds the line too.
+      this.blocked = await this.d.network.hostNetworks(tun);
+      const lan = this.d.config().gateway.allow_lan ? null : this.blocked;
+      await this.d.network.installGatewayNat(tun, want!, this.d.meshPrefix, { meshIp: this.d.meshIp, lan });
+    } catch (err) {
+      // Half a gateway is none: undo what this attempt (or a crashed run) left.
+      this.blocked = [];
+      await this.clearLeftovers().catch(() => undefined);
+      throw err;
+    }
     this.active = true;
     this.natInterface = want;
     if (persist) await this.d.persist([['gateway', 'enabled', true], ['gateway', 'nat_interface', want]]);

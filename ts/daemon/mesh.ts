@@ -111,10 +111,12 @@ export class MeshManager {
       return;
     }
     // A neighbour admitted by first use or allow_all is a leaf: reachable
-    // itself, never a gateway, never a way to anyone else.
+    // itself, never a way to anyone else. The roles it claims for itself
+    // travel on (each node decides whom it trusts), but never make it our
+    // gateway (gatewayCandidates).
     if (advert.roles.length > 0) this.ignored.roles++;
     this.ignored.routes += advert.routes.filter((r) => r.hops < INFINITY).length;
-    const changed = this.table.receive(publicKey, { roles: [], ip: advert.ip }, [], this.now());
+    const changed = this.table.receive(publicKey, advert, [], this.now());
     if (this.table.onlyItself(publicKey, this.now()) || changed) this.changed();
   }
 

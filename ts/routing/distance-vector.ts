@@ -67,16 +67,12 @@ export class RoutingTable {
 
   /**
    * The neighbour speaks only for itself: every route through it (but its
-   * own) becomes unreachable, and it keeps no roles. Returns whether that
-   * changed anything.
+   * own) becomes unreachable. Returns whether that changed anything.
    */
   onlyItself(neighbor: string, now: number): boolean {
     let changed = false;
     for (const r of this.routes.values()) {
-      if (r.key === neighbor && r.roles.length > 0) {
-        this.routes.set(r.key, { ...r, roles: [] });
-        changed = true;
-      } else if (r.key !== neighbor && r.via === neighbor && r.hops < INFINITY) {
+      if (r.key !== neighbor && r.via === neighbor && r.hops < INFINITY) {
         this.routes.set(r.key, { ...r, hops: INFINITY, unreachableSince: now });
         changed = true;
       }

@@ -8,7 +8,7 @@
 // carry FWMARK to ROUTE_TABLE. The daemon's own UDP carries FWMARK (SO_MARK),
 // so it keeps using the underlay even when the gateway is off-subnet.
 
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { PimError } from '../errors.js';
 import { interfaceNameProblem } from '../net/ifname.js';
@@ -25,16 +25,34 @@ const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 // node_modules/.bin comes first and holds an unrelated program named `nft`.
 const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
+const COMMAND_TIMEOUT_MS = 10_000;
+
 function sh(cmd: string, args: readonly string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, PATH: SYSTEM_PATH };
-    const child = execFile(cmd, args, { timeout: 10_000, env }, (err, stdout, stderr) => {
-      if (err) {
-        const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-        reject(new PimError('io_failed', missing ? `${cmd} is not installed` : `${cmd} ${args.join(' ')} failed: ${stderr.trim() || err.message}`));
-      } else resolve(stdout);
+    // Its own process group: a Ctrl-C or a signal sent to the daemon's group
+    // must not kill an nft or ip half way (the daemon decides when to stop).
+    const child = spawn(cmd, args, { env: { ...process.env, PATH: SYSTEM_PATH }, detached: true, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), COMMAND_TIMEOUT_MS);
+    const what = `${cmd} ${args.join(' ')}`;
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      reject(new PimError('io_failed', missing ? `${cmd} is not installed` : `${what} failed: ${err.message}`));
     });
-    if (input !== undefined) child.stdin?.end(input);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(stdout);
+      else reject(new PimError('io_failed', `${what} failed (${signal ? `killed by ${signal}` : `exit ${String(code)}`})${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+    });
+    if (child.stdin) {
+      // A command that exits without reading its input (it failed first) is reported by 'close', not as EPIPE.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+    }
   });
 }
 
