@@ -10,6 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { PathEnv } from '../../ts/config/paths.js';
 import { Daemon } from '../../ts/daemon/daemon.js';
 import { FakeEngine } from '../../ts/native/fake-engine.js';
+import type { DiscoveryTransport } from '../../ts/discovery/transport.js';
 import type { OsNetwork } from '../../ts/routing/os-network.js';
 import { RpcClient } from '../../ts/rpc/client.js';
 
@@ -22,6 +23,8 @@ export interface TestDaemonOptions {
   clientName: string;
   clientTimeoutMs?: number;
   network?: OsNetwork;
+  /** LAN discovery's transport (none: discovery stays off even when the config enables it). */
+  discoveryTransport?: DiscoveryTransport;
   /** Each JSON log line; dropped when absent. */
   onLog?: (line: Record<string, unknown>) => void;
 }
@@ -59,6 +62,7 @@ export async function startTestDaemon(t: ExecutionContext, opts: TestDaemonOptio
     pathEnv,
     engine: fake,
     network: opts.network,
+    ...(opts.discoveryTransport ? { discoveryTransport: opts.discoveryTransport } : {}),
     logDestination: { write: onLog ? (s: string) => onLog(JSON.parse(s) as Record<string, unknown>) : () => undefined },
     onStopped: (code) => void stoppedWith.push(code),
   });

@@ -136,7 +136,12 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
       peers,
       trustMode: config.trust.mode,
       explicit: [...explicit],
-      pins: compilePins(config, trusted, peers),
+      // Pins come from the store and the config file only: an address discovery heard is never one.
+      pins: compilePins(
+        config,
+        trusted,
+        config.peers.filter((c) => peers.some((p) => p.publicKey === c.public_key)).map((c) => ({ publicKey: c.public_key, endpoint: endpoints.get(c.public_key) })),
+      ),
       ...(routing.internetVia === null ? {} : { internetVia: routing.internetVia }),
       gateway: routing.gateway,
       gatewayBlocked: routing.gatewayBlocked,

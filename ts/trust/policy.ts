@@ -46,7 +46,7 @@ function ipOf(endpoint: string | null | undefined): string | undefined {
  * around a pin); a configured peer's address is bound to its configured key,
  * ahead of any record. Only tofu mode has pins.
  */
-export function compilePins(config: Config, records: readonly TrustRecord[], configured: readonly { publicKey: string; endpoint?: string }[]): Pin[] {
+export function compilePins(config: Config, records: readonly TrustRecord[], configured: readonly { publicKey: string; endpoint?: string | undefined }[]): Pin[] {
   if (config.trust.mode !== 'tofu') return [];
   const pins = new Map<string, string>();
   for (const r of records) {
