@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use crate::clock::SystemClock;
+use crate::clock::engine_clock;
 use crate::dataplane::context::{Context, EngineIo};
 use crate::dataplane::tx::Tx;
 use crate::dataplane::{actions, inbound, outbound, timer};
@@ -66,7 +66,7 @@ impl Engine {
         let io = EngineIo {
             tun: Box::new(tun),
             udp,
-            clock: Arc::new(SystemClock),
+            clock: engine_clock(),
         };
         Self::start_with_io(keys, io, snapshot, sink)
     }
