@@ -50,6 +50,14 @@ const cases: Case[] = [
   { rule: 'scalar where a table belongs', doc: ['log = "info"'], issues: [[1, 1, 'log', 'expected a table ([log]), got a string ("info")']] },
   { rule: '[peers] instead of [[peers]]', doc: ['[peers]', 'address = "192.0.2.7:9100"'], issues: [[1, 1, 'peers', 'expected [[peers]] tables (note the double brackets), got a table']] },
 
+  // route
+  { rule: 'lockdown is a boolean', doc: ['[route]', 'lockdown = "yes"'], issues: [[2, 1, 'route.lockdown', 'expected true or false, got a string ("yes")']] },
+  { rule: 'dns is an array', doc: ['[route]', 'dns = "9.9.9.9"'], issues: [[2, 1, 'route.dns', 'expected an array of IPv4 addresses, e.g. ["9.9.9.9"], got a string ("9.9.9.9")']] },
+  { rule: 'dns entry not an address', doc: ['[route]', 'dns = ["dns.quad9.net"]'], issues: [[2, 8, 'route.dns[0]', 'expected an IPv4 address like "9.9.9.9", got "dns.quad9.net"']] },
+  { rule: 'dns entry IPv6', doc: ['[route]', 'dns = ["2620:fe::fe"]'], issues: [[2, 8, 'route.dns[0]', '"2620:fe::fe" is an IPv6 address; IPv6 is blocked while routing via the mesh, so list IPv4 resolvers']] },
+  { rule: 'dns entry twice', doc: ['[route]', 'dns = ["9.9.9.9", "9.9.9.9"]'], issues: [[2, 19, 'route.dns[1]', 'duplicate resolver, already listed as route.dns[0]']] },
+  { rule: 'more than 3 dns entries', doc: ['[route]', 'dns = ["9.9.9.9", "1.1.1.1", "8.8.8.8", "9.9.9.10"]'], issues: [[2, 1, 'route.dns', 'at most 3 resolvers (the system resolver reads no more), got 4']] },
+
   // interface
   { rule: 'mtu below 576', doc: ['[interface]', 'mtu = 575'], issues: [[2, 1, 'interface.mtu', 'must be between 576 and 9000, got 575 (1420 suits most links)']] },
   { rule: 'mtu above 9000', doc: ['[interface]', 'mtu = 9001'], issues: [[2, 1, 'interface.mtu', 'got 9001']] },
@@ -210,7 +218,7 @@ test('validate: every value of a valid file is read, relative paths from the fil
       { address: 'gw-2.example.net:1', public_key: KEY_B, label: null },
     ],
     gateway: { enabled: true, nat_interface: 'eth0', allow_lan: true },
-    route: { internet_via_mesh: true },
+    route: { internet_via_mesh: true, lockdown: true, dns: ['9.9.9.9', '10.77.0.53'] },
     rpc: { socket: path.join(FIXTURES, 'run/pim.sock') },
     log: { level: 'debug' },
   };

@@ -16,6 +16,7 @@ import { generatePrivateKey } from '../ts/identity/keys.js';
 import { meshIpTextFor } from '../ts/identity/mesh-ip.js';
 import { parseCidr } from '../ts/net/ipv4.js';
 import type { OsNetwork } from '../ts/routing/os-network.js';
+import type { KillSwitchRules } from '../ts/routing/os-killswitch.js';
 import type { GatewayGuard } from '../ts/routing/os-routes.js';
 import { RpcCallError } from '../ts/rpc/client.js';
 import { eventually, startTestDaemon, type TestDaemon } from './helpers/daemon.js';
@@ -114,8 +115,14 @@ class FakeNetwork implements OsNetwork {
   async localSubnets(): Promise<string[]> {
     return ['192.0.2.0/24'];
   }
-  async installKillSwitch(tun: string, subnets: readonly string[]): Promise<void> {
-    this.record('installKillSwitch', tun, subnets);
+  async installKillSwitch(tun: string, rules: KillSwitchRules): Promise<void> {
+    this.record('installKillSwitch', tun, rules);
+  }
+  async setResolvers(tun: string, servers: readonly string[]): Promise<void> {
+    this.record('setResolvers', tun, servers);
+  }
+  async restoreResolvers(tun: string): Promise<void> {
+    this.record('restoreResolvers', tun);
   }
   async removeKillSwitch(): Promise<void> {
     this.record('removeKillSwitch');
@@ -280,7 +287,7 @@ test('every method rpc.hello advertises is covered here, and each answers a vali
 test('status: every field of docs/RPC.md with its type', async (t) => {
   const h = await startDaemon(t);
   const s = await (await h.client()).call<Json>('status');
-  const keys = ['node', 'node_id', 'node_id_short', 'x25519_pubkey', 'mesh_ip', 'interface', 'role', 'transport', 'trust', 'peers', 'routes', 'stats', 'uptime_s', 'route_on', 'kill_switch', 'started_at'];
+  const keys = ['node', 'node_id', 'node_id_short', 'x25519_pubkey', 'mesh_ip', 'interface', 'role', 'transport', 'trust', 'peers', 'routes', 'stats', 'uptime_s', 'route_on', 'kill_switch', 'lockdown', 'started_at'];
   for (const k of keys) t.true(k in s, `status lacks ${k}`);
   t.is(s['node'], 'test-node');
   t.is(s['node_id'], h.daemon.identity.nodeId);
@@ -299,6 +306,7 @@ test('status: every field of docs/RPC.md with its type', async (t) => {
   t.true(isCount(s['uptime_s']));
   t.true(isBool(s['route_on']));
   t.true(isBool(s['kill_switch']));
+  t.is(s['lockdown'], false, '[route] lockdown is off by default');
   t.true(isIso(s['started_at']));
 });
 

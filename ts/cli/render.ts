@@ -51,7 +51,7 @@ export function renderStatus(s: Json): string {
     ['UDP port', str(udp.port)],
     ['trust mode', str(((s.trust ?? {}) as Json).mode)],
     ['role', Array.isArray(s.role) ? s.role.join(', ') : '-'],
-    ['routing', s.route_on === true ? 'internet via mesh' : 'direct (mesh only)'],
+    ['routing', `${s.route_on === true ? 'internet via mesh' : 'direct (mesh only)'}${s.lockdown === true ? ', lockdown' : ''}`],
     ['peers', `${count('active')} active, ${count('connecting')} connecting, ${count('failed')} failed`],
     ['uptime', formatDuration(num(s.uptime_s))],
   ];

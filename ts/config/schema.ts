@@ -11,6 +11,9 @@ export type TrustMode = (typeof TRUST_MODES)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** At most this many [route] dns resolvers: glibc's resolver reads no more nameserver lines. */
+export const MAX_DNS_SERVERS = 3;
+
 export interface PeerConfig {
   address: string;
   public_key: string;
@@ -26,7 +29,7 @@ export interface Config {
   trust: { mode: TrustMode; allow_list: string[]; store: string };
   peers: PeerConfig[];
   gateway: { enabled: boolean; nat_interface: string | null; allow_lan: boolean };
-  route: { internet_via_mesh: boolean };
+  route: { internet_via_mesh: boolean; lockdown: boolean; dns: string[] };
   rpc: { socket: string };
   log: { level: LogLevel };
 }
@@ -43,7 +46,7 @@ export function buildDefaults(pe: PathEnv, hostname: string = os.hostname()): Co
     trust: { mode: 'tofu', allow_list: [], store: path.join(data, 'trust.json') },
     peers: [],
     gateway: { enabled: false, nat_interface: null, allow_lan: false },
-    route: { internet_via_mesh: false },
+    route: { internet_via_mesh: false, lockdown: false, dns: [] },
     rpc: { socket: defaultSocketPath(pe) },
     log: { level: 'info' },
   };

@@ -55,6 +55,8 @@ export function renderDefaultConfig(pe: PathEnv): string {
     '',
     '[route]',
     entry('internet_via_mesh', d.route.internet_via_mesh, 'persisted state of `pim route on|off`'),
+    entry('lockdown', d.route.lockdown, 'keep internet blocked while pim is stopped too; only `pim route off` lifts it'),
+    entry('dns', d.route.dns, 'IPv4 resolvers (at most 3) used while routing via the mesh; [] = DNS only through the tunnel'),
     '',
     '[rpc]',
     entry('socket', '', '"" = $PIM_RPC_SOCKET, else /run/pim/pim.sock for root, else $XDG_RUNTIME_DIR/pim.sock, else /run/pim/pim.sock'),

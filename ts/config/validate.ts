@@ -6,7 +6,7 @@ import { interfaceNameProblem } from '../net/ifname.js';
 import { formatIpv4, inPrefix, parseCidr, parseHostPort, parseIpv4, prefixMask } from '../net/ipv4.js';
 import { formatPath, indexKeys, locate, type KeyIndex, type Segment } from './locate.js';
 import type { PathEnv } from './paths.js';
-import { buildDefaults, LOG_LEVELS, TRUST_MODES, type Config, type PeerConfig } from './schema.js';
+import { buildDefaults, LOG_LEVELS, MAX_DNS_SERVERS, TRUST_MODES, type Config, type PeerConfig } from './schema.js';
 
 // Text → Config, or every problem in it. Nothing stops at the first problem:
 // a user fixing a file wants the whole list, each with file:line:col.
@@ -127,7 +127,11 @@ function readConfig(c: Checker, root: Table, d: Config, baseDir: string): Config
       nat_interface: get('gateway', 'nat_interface', string(checkInterfaceName)) ?? null,
       allow_lan: get('gateway', 'allow_lan', boolean) ?? d.gateway.allow_lan,
     },
-    route: { internet_via_mesh: get('route', 'internet_via_mesh', boolean) ?? d.route.internet_via_mesh },
+    route: {
+      internet_via_mesh: get('route', 'internet_via_mesh', boolean) ?? d.route.internet_via_mesh,
+      lockdown: get('route', 'lockdown', boolean) ?? d.route.lockdown,
+      dns: get('route', 'dns', readResolvers) ?? d.route.dns,
+    },
     rpc: { socket: socket === undefined || socket === '' ? d.rpc.socket : socket },
     log: { level: get('log', 'level', oneOf(LOG_LEVELS)) ?? d.log.level },
   };
@@ -163,6 +167,18 @@ function readAllowList(c: Checker, value: unknown, p: Path): string[] | undefine
     const id = read(c, entry, [...p, n]);
     unique(c, seen, id, n, [...p, n], (first) => `duplicate node_id, already listed as ${formatPath([...p, first])}`);
     return id ?? '';
+  });
+}
+
+function readResolvers(c: Checker, value: unknown, p: Path): string[] | undefined {
+  if (!Array.isArray(value)) return c.wrongType(p, 'an array of IPv4 addresses, e.g. ["9.9.9.9"]', value);
+  if (value.length > MAX_DNS_SERVERS) return c.fail(p, `at most ${MAX_DNS_SERVERS} resolvers (the system resolver reads no more), got ${value.length}`);
+  const seen = new Map<string, number>();
+  const read = string(checkResolver);
+  return value.map((entry: unknown, n) => {
+    const ip = read(c, entry, [...p, n]);
+    unique(c, seen, ip, n, [...p, n], (first) => `duplicate resolver, already listed as ${formatPath([...p, first])}`);
+    return ip ?? '';
   });
 }
 
@@ -292,6 +308,12 @@ const checkInterfaceName = interfaceNameProblem;
 
 function checkBind(s: string): string | null {
   return parseIpv4(s) === null ? `expected an IPv4 address like "0.0.0.0" (all interfaces), got "${s}"` : null;
+}
+
+function checkResolver(s: string): string | null {
+  if (parseIpv4(s) !== null) return null;
+  if (s.includes(':')) return `"${s}" is an IPv6 address; IPv6 is blocked while routing via the mesh, so list IPv4 resolvers`;
+  return `expected an IPv4 address like "9.9.9.9", got "${s}"`;
 }
 
 function checkEndpoint(s: string): string | null {

@@ -287,7 +287,7 @@ export class Daemon {
       onRefused: (publicKey, source) => this.book.refused.record(publicKey, source, new Date()),
       fatal: (message) => {
         this.logger.fatal({ event: 'engine_fault' }, `the data plane failed: ${message}; stopping`);
-        void this.stop().then(() => this.opts.onStopped?.(1));
+        void this.stop(true).then(() => this.opts.onStopped?.(1));
       },
     });
   }
@@ -386,7 +386,7 @@ export class Daemon {
       log: this.logger,
       applyRoles: async (previous, next) => {
         const { route, gateway } = next;
-        if (route.internet_via_mesh !== previous.route.internet_via_mesh) await this.routing.apply(route.internet_via_mesh);
+        await this.routing.reconfigure(previous.route, route);
         if (gateway.enabled !== previous.gateway.enabled || gateway.nat_interface !== previous.gateway.nat_interface) {
           if (gateway.enabled) await this.gateway.enable(gateway.nat_interface, false);
           else await this.gateway.disable(false);
@@ -395,13 +395,17 @@ export class Daemon {
     });
   }
 
-  /** Stops the engine (TUN removed), closes the socket. Idempotent. */
-  stop(): Promise<void> {
+  /**
+   * Stops the engine (TUN removed), closes the socket. Idempotent. `crashed`
+   * (an engine fault, an uncaught exception) leaves the kill-switch in place:
+   * only a clean stop may lift it (docs/SECURITY.md).
+   */
+  stop(crashed = false): Promise<void> {
     this.stopping ??= (async () => {
       this.events.emit({ type: 'interface_down', name: this.state.current.interface.name });
       this.mesh.stop();
       this.discovery?.stop();
-      await this.routing.stop();
+      await this.routing.stop(crashed);
       await this.gateway.disable(false).catch((err: unknown) => this.logger.error({ event: 'gateway_cleanup_failed', reason: describeError(err) }, describeError(err)));
       this.engine.stop();
       this.runtime.stop();

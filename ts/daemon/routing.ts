@@ -1,9 +1,11 @@
-// "Route internet via mesh" on the client: the split-default routes and the
-// kill-switch, and gateway selection among the nodes the mesh's routing
-// table knows to advertise the role. When every gateway is lost with routing
-// on, the routes stay, the engine drops internet-bound packets, and the
-// nftables kill-switch blocks anything else: internet is blocked, never sent
-// around the mesh. `route off` (or a clean stop) restores normal routing.
+// "Route internet via mesh" on the client: the split-default routes, the
+// kill-switch and the [route] dns resolvers, and gateway selection among the
+// nodes the mesh's routing table knows to advertise the role. When every
+// gateway is lost with routing on, the routes stay, the engine drops
+// internet-bound packets, and the nftables kill-switch blocks anything else:
+// internet is blocked, never sent around the mesh. `route off` restores
+// normal routing, and so does a clean stop unless [route] lockdown is on; a
+// crash leaves the block in the kernel for the next start to take over.
 
 import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
@@ -74,11 +76,16 @@ export class RouteManager {
     else await this.turnOff();
   }
 
+  /** After a reload or config.save: a new [route] dns list changes the block and the resolver at once. */
+  async reconfigure(previous: Config['route'], next: Config['route']): Promise<void> {
+    if (next.internet_via_mesh !== this.on) await this.apply(next.internet_via_mesh);
+    else if (this.on && previous.dns.join() !== next.dns.join()) await this.installBlock();
+  }
+
   private async turnOn(): Promise<void> {
-    const tun = this.d.config().interface.name;
     // The block first, so there is no moment with routes but no kill-switch.
-    await this.d.network.installKillSwitch(tun, await this.d.network.localSubnets(tun));
-    await this.d.network.installSplitDefault(tun);
+    await this.installBlock();
+    await this.d.network.installSplitDefault(this.d.config().interface.name);
     this.on = true;
     this.d.events.emit({ type: 'route_on' });
     await this.evaluate(true);
@@ -92,15 +99,39 @@ export class RouteManager {
     this.d.events.emit({ type: 'route_off' });
   }
 
+  /** The kill-switch table (one nft transaction) and the system resolver, for the current [route] dns. */
+  private async installBlock(): Promise<void> {
+    const tun = this.d.config().interface.name;
+    const { dns } = this.d.config().route;
+    await this.d.network.installKillSwitch(tun, { subnets: await this.d.network.localSubnets(tun), dns });
+    if (dns.length > 0) await this.d.network.setResolvers(tun, dns);
+    else await this.d.network.restoreResolvers(tun);
+  }
+
   private async clearOs(): Promise<void> {
+    // The resolver first: should its restore fail, the block stays and the error says why.
+    await this.d.network.restoreResolvers(this.d.config().interface.name);
     await this.d.network.removeSplitDefault();
     await this.d.network.removeKillSwitch();
   }
 
-  /** On a clean stop: normal OS routing again (the config still says on for the next start). */
-  async stop(): Promise<void> {
+  /** Whether a stop leaves the block in the kernel: after a crash always, after a clean stop in lockdown. */
+  keepsBlock(crashed: boolean): boolean {
+    return this.on && (crashed || this.d.config().route.lockdown);
+  }
+
+  /**
+   * On a stop. A clean stop restores normal OS routing (the config still says
+   * on for the next start) unless [route] lockdown is on; after a crash
+   * nothing is touched: the kill-switch, rules, resolver and `unreachable`
+   * routes stay until the next start or `pim route off`.
+   */
+  async stop(crashed: boolean): Promise<void> {
     clearInterval(this.timer);
-    if (this.on) await this.clearOs();
+    if (!this.on) return;
+    if (!this.keepsBlock(crashed)) return this.clearOs();
+    const why = crashed ? 'the daemon failed' : '[route] lockdown is on';
+    this.d.log.warn({ event: 'kill_switch_kept', reason: crashed ? 'crash' : 'lockdown' }, `${why}: internet stays blocked until pim starts again or \`pim route off\``);
   }
 
   private tick(): void {

@@ -1,6 +1,11 @@
 // Runs the daemon in this process until a signal or a fatal fault stops it:
 // shared by `pim-daemon` and `pim up` (foreground). Errors that prevent the
 // start end with one line on stderr and the registry's exit code.
+//
+// Only SIGTERM, SIGINT and daemon.stop are clean stops. A crash (an engine
+// fault, an uncaught exception, an unhandled rejection) exits 1 and leaves
+// the kill-switch in the kernel: a daemon in an unknown state must fail
+// closed, and the next start takes over (docs/SECURITY.md).
 
 import type { PathEnv } from '../config/paths.js';
 import { NativeEngine } from '../native/binding.js';
@@ -9,6 +14,10 @@ import { systemNetwork } from '../routing/os-network.js';
 import { UdpDiscoveryTransport } from '../discovery/transport.js';
 import { notifyReady } from '../systemd/notify.js';
 import { Daemon } from './daemon.js';
+import { armTestCrash } from './test-crash.js';
+
+/** A crashed daemon's stop may itself hang on the broken state: exit anyway; the block is in the kernel already. */
+const CRASH_EXIT_MS = 5000;
 
 export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefix: string): Promise<void> {
   // Signals are handled from the first moment: the control socket answers
@@ -24,12 +33,25 @@ export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefi
     daemon.logger.info({ event: 'signal', signal }, `received ${signal}, shutting down`);
     void daemon.stop().then(() => process.exit(0));
   };
+  const crash = (err: unknown, how: string): void => {
+    setTimeout(() => process.exit(1), CRASH_EXIT_MS).unref();
+    const message = err instanceof Error ? err.message : String(err);
+    if (!daemon) {
+      process.stderr.write(`${errorPrefix}: ${how}: ${message}\n`);
+      process.exit(1);
+    }
+    daemon.logger.fatal({ event: 'crash', err }, `${how}: ${message}; stopping, the kill-switch stays in place`);
+    void daemon.stop(true).finally(() => process.exit(1));
+  };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGHUP', () => {
     if (daemon) void daemon.reload();
     else pendingReload = true;
   });
+  process.on('uncaughtException', (err) => crash(err, 'unexpected error'));
+  process.on('unhandledRejection', (reason) => crash(reason, 'unhandled promise rejection'));
+  armTestCrash();
   try {
     daemon = await Daemon.start({
       configPath,
@@ -43,12 +65,6 @@ export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefi
     process.exit(printError(errorPrefix, err));
   }
   notifyReady(daemon.logger);
-  // A bug must not leave the tunnel half-alive: log it, tear down, exit non-zero.
-  const running = daemon;
-  process.on('uncaughtException', (err) => {
-    running.logger.fatal({ event: 'crash', err }, `unexpected error: ${err.message}`);
-    void running.stop().finally(() => process.exit(1));
-  });
   if (pendingStop !== undefined) shutdown(pendingStop);
-  else if (pendingReload) void running.reload();
+  else if (pendingReload) void daemon.reload();
 }

@@ -70,6 +70,7 @@ export function buildStatus(d: StatusDeps): StatusView {
     uptimeS: Math.floor((Date.now() - d.startedAt.getTime()) / 1000),
     routeOn: d.routing.on,
     killSwitch: d.routing.killSwitch,
+    lockdown: config.route.lockdown,
     startedAt: d.startedAt,
   };
 }

@@ -70,9 +70,19 @@ export function writeConfig(m: MeshNode, peers: readonly StaticPeer[], opts: Mes
   fs.writeFileSync(m.configPath, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
 
+/**
+ * The resolv.conf a lab daemon may swap for [route] dns: its namespace's own
+ * (`ip netns exec` shows /etc/netns/<ns>/resolv.conf as /etc/resolv.conf),
+ * never the host's. Where the test made no such file, a swap fails.
+ */
+export const namespaceResolvConf = (node: Node): string => `/etc/netns/${node.ns}/resolv.conf`;
+
 /** Starts pim-daemon in the node's namespace (with `env` added to its environment) and waits until it is fully up (its interface is). */
 export async function startDaemon(lab: Lab, m: MeshNode, timeoutMs = 15_000, env: Record<string, string> = {}): Promise<LabProcess> {
-  const proc = lab.spawn(m.node, process.execPath, [DAEMON_JS, '-c', m.configPath], { logFile: path.join(m.dir, 'daemon.log'), env });
+  const proc = lab.spawn(m.node, process.execPath, [DAEMON_JS, '-c', m.configPath], {
+    logFile: path.join(m.dir, 'daemon.log'),
+    env: { PIM_RESOLV_CONF: namespaceResolvConf(m.node), ...env },
+  });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.exitStatus) throw new Error(`pim-daemon on ${m.label} exited during start:\n${proc.output()}`);

@@ -1,16 +1,21 @@
 // The daemon's access to the OS network configuration, as one interface:
-// the real one (os-routes.ts) for `pim-daemon`, and `noNetwork` for daemons
-// in tests that run beside the developer's own network and must not touch it.
+// the real one (os-routes.ts, os-killswitch.ts, os-dns.ts) for `pim-daemon`,
+// and `noNetwork` for daemons in tests that run beside the developer's own
+// network and must not touch it.
 
 import { PimError } from '../errors.js';
+import * as dns from './os-dns.js';
+import * as killSwitch from './os-killswitch.js';
 import * as os from './os-routes.js';
 
 export interface OsNetwork {
   installSplitDefault(tun: string): Promise<void>;
   removeSplitDefault(): Promise<void>;
   localSubnets(tun: string): Promise<string[]>;
-  installKillSwitch(tun: string, subnets: readonly string[]): Promise<void>;
+  installKillSwitch(tun: string, rules: killSwitch.KillSwitchRules): Promise<void>;
   removeKillSwitch(): Promise<void>;
+  setResolvers(tun: string, servers: readonly string[]): Promise<void>;
+  restoreResolvers(tun: string): Promise<void>;
   installGatewayNat(tun: string, natIf: string, meshPrefix: string, guard: os.GatewayGuard): Promise<void>;
   hostNetworks(tun: string): Promise<string[]>;
   removeGatewayNat(): Promise<void>;
@@ -22,7 +27,7 @@ export interface OsNetwork {
   defaultRouteInterfaces(): Promise<string[]>;
 }
 
-export const systemNetwork: OsNetwork = os;
+export const systemNetwork: OsNetwork = { ...os, ...killSwitch, ...dns };
 
 const refuse = (): never => {
   throw new PimError('io_failed', 'this daemon was started without access to the OS network configuration');
@@ -35,6 +40,8 @@ export const noNetwork: OsNetwork = {
   localSubnets: async () => [],
   installKillSwitch: async () => refuse(),
   removeKillSwitch: async () => undefined,
+  setResolvers: async () => refuse(),
+  restoreResolvers: async () => undefined,
   installGatewayNat: async () => refuse(),
   removeGatewayNat: async () => undefined,
   hostNetworks: async () => [],

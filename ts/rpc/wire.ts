@@ -124,6 +124,7 @@ export interface StatusView {
   uptimeS: number;
   routeOn: boolean;
   killSwitch: boolean;
+  lockdown: boolean;
   startedAt: Date;
 }
 
@@ -153,6 +154,7 @@ export interface WireStatus {
   uptime_s: number;
   route_on: boolean;
   kill_switch: boolean;
+  lockdown: boolean;
   started_at: string;
 }
 
@@ -183,6 +185,7 @@ export function status(s: StatusView): WireStatus {
     uptime_s: s.uptimeS,
     route_on: s.routeOn,
     kill_switch: s.killSwitch,
+    lockdown: s.lockdown,
     started_at: s.startedAt.toISOString(),
   };
 }

@@ -7,7 +7,14 @@ import { DAEMON_ENV, helpFooter, JSON_OPTION } from '../help.js';
 
 type Json = Record<string, unknown>;
 
+/** The routing state, then the lockdown line when [route] lockdown is on. */
 export function renderRoute(status: Json, table: Json): string {
+  const state = routeState(status, table);
+  if (status.lockdown !== true) return state;
+  return `${state}\nlockdown: on (internet stays blocked while pim is stopped, too; only \`pim route off\` lifts it)`;
+}
+
+function routeState(status: Json, table: Json): string {
   const gateways = (table.gateways ?? []) as Json[];
   if (status.kill_switch === true) {
     return 'BLOCKING INTERNET: routing via the mesh is on and no gateway is reachable (`pim route off` restores normal routing)';
@@ -30,7 +37,7 @@ function routeSub(name: 'on' | 'off' | 'status', description: string): Command {
         if (name !== 'status') await c.call('route.set_split_default', { on: name === 'on' });
         return [(await c.call('status')) as Json, (await c.call('route.table')) as Json];
       });
-      if (opts.json) printJson({ on: status.route_on, kill_switch: status.kill_switch, selected_gateway: (status.routes as Json).selected_gateway, gateways: table.gateways });
+      if (opts.json) printJson({ on: status.route_on, kill_switch: status.kill_switch, lockdown: status.lockdown, selected_gateway: (status.routes as Json).selected_gateway, gateways: table.gateways });
       else process.stdout.write(`${renderRoute(status, table)}\n`);
     });
 }
