@@ -81,36 +81,30 @@ function runBuild(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: stri
 
 /**
  * The binaries of the selected built-from-source systems, building those the
- * cache lacks. Each version builds into its own directory, first into a
- * temporary one renamed into place, so an interrupted build is never taken
- * for a finished one.
+ * cache lacks, side by side (a first run on a new machine then costs the
+ * longer build, not both). Each version builds into its own directory, first
+ * into a temporary one renamed into place, so an interrupted build is never
+ * taken for a finished one.
  */
 export async function ensureBuilt(systems: readonly SystemId[], log: (line: string) => void, cache = cacheDir()): Promise<Built[]> {
-  const out: Built[] = [];
-  for (const r of RECIPES.filter((x) => systems.includes(x.system))) {
-    const dir = join(cache, `${r.system}-${r.version}`);
-    if (executable(r.binary(dir))) {
-      out.push({ system: r.system, binary: r.binary(dir), version: r.version, built: false });
-      continue;
-    }
-    if (!onPath(r.tool)) {
-      out.push({ system: r.system, reason: `not built: no ${r.tool} on PATH to build ${r.version}`, version: r.version, built: false });
-      continue;
-    }
-    const tmp = `${dir}.partial`;
+  return Promise.all(RECIPES.filter((x) => systems.includes(x.system)).map((r) => ensureOne(r, log, cache)));
+}
+
+async function ensureOne(r: Recipe, log: (line: string) => void, cache: string): Promise<Built> {
+  const dir = join(cache, `${r.system}-${r.version}`);
+  if (executable(r.binary(dir))) return { system: r.system, binary: r.binary(dir), version: r.version, built: false };
+  if (!onPath(r.tool)) return { system: r.system, reason: `not built: no ${r.tool} on PATH to build ${r.version}`, version: r.version, built: false };
+  const tmp = `${dir}.partial`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  log(`building ${r.system} ${r.version} into ${dir} (once; later runs reuse it)`);
+  const { cmd, args, env } = r.build(tmp);
+  const failed = await runBuild(cmd, args, env, tmp);
+  if (failed !== undefined || !executable(r.binary(tmp))) {
     rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    log(`building ${r.system} ${r.version} into ${dir} (once; later runs reuse it)`);
-    const { cmd, args, env } = r.build(tmp);
-    const failed = await runBuild(cmd, args, env, tmp);
-    if (failed !== undefined || !executable(r.binary(tmp))) {
-      rmSync(tmp, { recursive: true, force: true });
-      out.push({ system: r.system, reason: `not built: ${cmd} ${args.join(' ')} failed (${failed ?? 'no binary'})`, version: r.version, built: false });
-      continue;
-    }
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
-    out.push({ system: r.system, binary: r.binary(dir), version: r.version, built: true });
+    return { system: r.system, reason: `not built: ${cmd} ${args.join(' ')} failed (${failed ?? 'no binary'})`, version: r.version, built: false };
   }
-  return out;
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  return { system: r.system, binary: r.binary(dir), version: r.version, built: true };
 }
