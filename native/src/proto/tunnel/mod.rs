@@ -7,22 +7,27 @@
 //! session waits in `next` until the initiator's first packet on it proves
 //! the initiator has it too (WireGuard's key confirmation).
 //!
+//! Handshakes (starting, completing and answering one) are in `handshakes`,
+//! probes and liveness in `proto::liveness`.
+//!
 //! Concurrency: a `Tunnel` lives in its peer's mutex; the data plane holds
 //! that lock only to decide, never while sealing or opening.
+
+mod handshakes;
+
+use handshakes::Pending;
+pub use handshakes::{CompleteError, InitiationContext, InitiationRejected};
 
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::admission::Refusal;
 use super::endpoint::Endpoint;
-use super::handshake::{self, Initiation, ReceivedInitiation, StaticKeys};
 use super::liveness::Liveness;
 use super::session::Session;
 use super::tai64n::Tai64N;
 use super::timers::*;
-use super::wire::{self, INIT_LEN, RESP_LEN};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TunnelEvent {
@@ -34,23 +39,6 @@ pub enum TunnelEvent {
     HandshakeTimeout,
     /// An authenticated packet came from a new address (roaming).
     EndpointChanged,
-}
-
-/// What a handshake needs from the node: its keys, address, the time and a
-/// fresh session index (unique among the node's sessions).
-pub struct InitiationContext<'a> {
-    pub keys: &'a StaticKeys,
-    pub own_mesh_ip: Ipv4Addr,
-    pub wall_clock: Tai64N,
-    pub local_index: u32,
-    pub jitter: Duration,
-}
-
-struct Pending {
-    initiation: Initiation,
-    attempt_started: Instant,
-    sent_at: Instant,
-    retry_at: Instant,
 }
 
 /// The result of any operation: packets to seal and send, whether to start
@@ -90,20 +78,6 @@ pub enum Outbound {
     Queued,
     /// No address to reach the peer at.
     NoEndpoint,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CompleteError {
-    /// No initiation of ours has this index (late, duplicate or stray response).
-    NotPending,
-    /// Noise, or the node's admission step, refused the response.
-    Refused(Refusal),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InitiationRejected {
-    /// The timestamp is not newer than the last accepted one: a replay.
-    Replay,
 }
 
 pub struct Tunnel {
@@ -218,79 +192,6 @@ impl Tunnel {
         self.endpoint.is_some() && self.pending.as_ref().is_none_or(|p| now >= p.retry_at)
     }
 
-    /// Builds an initiation into `out`. The returned actions retire the index
-    /// of the attempt it replaces.
-    pub fn begin_initiation(
-        &mut self,
-        ctx: InitiationContext<'_>,
-        now: Instant,
-        out: &mut [u8; INIT_LEN],
-    ) -> Actions {
-        let mut actions = Actions::default();
-        let initiation = handshake::initiate(
-            ctx.keys,
-            &self.remote_public,
-            ctx.local_index,
-            ctx.wall_clock,
-            ctx.own_mesh_ip,
-            out,
-        );
-        let attempt_started = match self.pending.take() {
-            Some(old) => {
-                actions.retired.push(old.initiation.local_index);
-                old.attempt_started
-            }
-            None => now,
-        };
-        self.pending = Some(Pending {
-            initiation,
-            attempt_started,
-            sent_at: now,
-            retry_at: now + HANDSHAKE_RETRY + ctx.jitter,
-        });
-        actions
-    }
-
-    pub fn pending_index(&self) -> Option<u32> {
-        self.pending.as_ref().map(|p| p.initiation.local_index)
-    }
-
-    /// Message 2 for our pending initiation (mac1 already verified). Once
-    /// Noise has proven the responder, `admit` decides on it and its mesh-IP
-    /// claim (and commits the claim) before anything is installed.
-    pub fn complete_handshake(
-        &mut self,
-        resp: &wire::Response<'_>,
-        src: Endpoint,
-        now: Instant,
-        admit: impl FnOnce(Ipv4Addr) -> Result<(), Refusal>,
-    ) -> Result<Actions, CompleteError> {
-        let pending = self.pending.take().ok_or(CompleteError::NotPending)?;
-        if pending.initiation.local_index != resp.receiver_index {
-            self.pending = Some(pending);
-            return Err(CompleteError::NotPending);
-        }
-        let sent_at = pending.sent_at;
-        // On failure the attempt is gone (snow's state is spent); the next
-        // tick starts a new one for a peer that still needs it.
-        let done = pending
-            .initiation
-            .complete(resp, now)
-            .map_err(|_| CompleteError::Refused(Refusal::Rejected))?;
-        admit(done.remote_mesh_ip).map_err(CompleteError::Refused)?;
-        let mut actions = Actions::default();
-        self.liveness
-            .set_rtt(now.saturating_duration_since(sent_at));
-        self.mesh_ip = done.remote_mesh_ip;
-        self.install(Arc::new(done.session), now, &mut actions);
-        self.note_received(src, now, &mut actions);
-        // Confirm the session to the responder at once, with data if we have it.
-        if actions.send.is_empty() {
-            actions.keepalive = true;
-        }
-        Ok(actions)
-    }
-
     /// A probe reply from the peer; the round trip if it answers a probe
     /// the control plane asked for (`request_probe`).
     pub fn probe_answered(&mut self, nonce: u64, now: Instant) -> Option<Duration> {
@@ -304,41 +205,6 @@ impl Tunnel {
     pub fn request_probe(&mut self, now: Instant) -> Option<u64> {
         self.usable_current(now)?;
         Some(self.liveness.request_probe(now))
-    }
-
-    /// Whether an initiation stamped `timestamp` is newer than every one
-    /// accepted so far (checked before any other work on a known peer).
-    pub fn initiation_is_fresh(&self, timestamp: Tai64N) -> bool {
-        self.last_init_timestamp.is_none_or(|last| timestamp > last)
-    }
-
-    /// Message 1 from this peer, already authenticated by Noise. Writes the
-    /// response into `out`; the new session waits in `next`.
-    pub fn accept_initiation(
-        &mut self,
-        received: ReceivedInitiation,
-        src: Endpoint,
-        own_mesh_ip: Ipv4Addr,
-        local_index: u32,
-        now: Instant,
-        out: &mut [u8; RESP_LEN],
-    ) -> Result<Actions, InitiationRejected> {
-        if !self.initiation_is_fresh(received.timestamp) {
-            return Err(InitiationRejected::Replay);
-        }
-        self.last_init_timestamp = Some(received.timestamp);
-        let mut actions = Actions::default();
-        self.mesh_ip = received.mesh_ip;
-        if self.endpoint != Some(src) {
-            if self.endpoint.is_some() {
-                actions.events.push(TunnelEvent::EndpointChanged);
-            }
-            self.endpoint = Some(src);
-        }
-        let session = received.respond(local_index, own_mesh_ip, now, out);
-        retire(&mut self.next, &mut actions.retired);
-        self.next = Some(Arc::new(session));
-        Ok(actions)
     }
 
     /// The session an inbound transport message with this index opens with.
