@@ -47,9 +47,10 @@ struct LivePeer {
 
 #[derive(Default)]
 struct Plan<'s> {
-    /// Listed before, not any more.
+    /// Listed before, not any more, and still admitted: the control plane
+    /// dropped it for another reason (such as a lost route).
     unlisted: Vec<Arc<Peer>>,
-    /// Dialled in, and the new policy refuses it.
+    /// Not listed, and the new policy refuses it.
     revoked: Vec<Arc<Peer>>,
     /// Known already and listed: its sessions stay.
     kept: Vec<(Arc<Peer>, &'s PeerSpec)>,
@@ -85,18 +86,20 @@ fn plan<'s>(snapshot: &'s Snapshot, live: &Live) -> Result<Plan<'s>, EngineError
     let mut held: HashMap<Ipv4Addr, PublicKey> = HashMap::new();
     for lp in &live.peers {
         let key = lp.peer.public_key;
+        let admitted = || {
+            snapshot
+                .trust
+                .decide(&lp.peer.node_id, lp.endpoint.as_ref())
+        };
         if let Some(spec) = listed.get(&key) {
             // Listed peers are admitted: `Snapshot::validate` checked it.
             plan.kept.push((lp.peer.clone(), spec));
+        } else if admitted() != Verdict::Admit {
+            // Dialled in, or listed before: the policy refuses it now.
+            plan.revoked.push(lp.peer.clone());
+            continue;
         } else if lp.peer.is_configured() {
             plan.unlisted.push(lp.peer.clone());
-            continue;
-        } else if snapshot
-            .trust
-            .decide(&lp.peer.node_id, lp.endpoint.as_ref())
-            != Verdict::Admit
-        {
-            plan.revoked.push(lp.peer.clone());
             continue;
         }
         if let Some(ip) = lp.route {
@@ -129,10 +132,11 @@ fn plan<'s>(snapshot: &'s Snapshot, live: &Live) -> Result<Plan<'s>, EngineError
 
 impl Engine {
     /// Swaps in a new snapshot: new peers are added, listed ones updated
-    /// (their sessions kept), peers no longer listed dropped, and every peer
-    /// that dialled in re-decided by the new trust policy: one it refuses
-    /// loses its sessions at once and is reported `revoked`. The mesh
-    /// address and prefix cannot change live.
+    /// (their sessions kept), and every other peer (dialled in, or listed
+    /// before) re-decided by the new trust policy: one it refuses loses its
+    /// sessions at once and is reported `revoked`; one it still admits stays
+    /// if it dialled in and goes if it was listed. The mesh address and
+    /// prefix cannot change live.
     pub fn apply(&self, snapshot: Snapshot) -> Result<(), EngineError> {
         let mut applied = self.applied.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(applied) = *applied {

@@ -336,3 +336,40 @@ fn snapshot_versions_must_strictly_increase() {
     }
     assert_eq!(a.engine.applied_version(), Some(7));
 }
+
+#[test]
+fn a_listed_peer_the_new_policy_refuses_is_revoked_and_one_it_admits_just_goes() {
+    // A lists B and C (allow_list); the new snapshot lists neither, and keeps
+    // only C in the allow_list: B is revoked, C merely dropped.
+    let ip_c = Ipv4Addr::new(10, 77, 0, 3);
+    let (ua, ub, uc) = (loopback(), loopback(), loopback());
+    let aa = ua.local_addr().unwrap();
+    let listed = vec![
+        peer(2, IP_B, Some(ub.local_addr().unwrap()), true),
+        peer(3, ip_c, Some(uc.local_addr().unwrap()), true),
+    ];
+    let trust = policy(TrustMode::AllowList, &[2, 3], &[]);
+    let a = start(
+        1,
+        ua,
+        Snapshot {
+            trust,
+            ..snapshot(IP_A, listed)
+        },
+    );
+    let b = start(2, ub, snapshot(IP_B, vec![peer(1, IP_A, Some(aa), true)]));
+    let c = start(3, uc, snapshot(ip_c, vec![peer(1, IP_A, Some(aa), true)]));
+    for (n, ip) in [(&b, IP_B), (&c, ip_c)] {
+        n.kernel.send(&packet(ip, IP_A, b"up")).unwrap();
+        recv(&a.kernel);
+    }
+    let next = Snapshot {
+        trust: policy(TrustMode::AllowList, &[3], &[]),
+        ..version(2, snapshot(IP_A, vec![]))
+    };
+    a.engine.apply(next).unwrap();
+    assert!(saw(&a, |e| *e == Event::Revoked { public_key: key(2) }));
+    assert!(!saw(&a, |e| *e == Event::Revoked { public_key: key(3) }));
+    assert!(a.engine.peers().is_empty(), "both are gone");
+    assert_eq!(a.engine.stats().peers_revoked, 1);
+}
