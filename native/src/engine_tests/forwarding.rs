@@ -435,7 +435,11 @@ fn a_forwarding_loop_ends_when_the_ttl_runs_out() {
         vec![
             peer(3, ip(3), Some(a1), true),
             peer(4, ip(4), Some(a2), true),
-            relayed(9, ip(9), 3),
+            // Dialled only when traffic needs it, as the control plane lists relayed nodes.
+            PeerSpec {
+                persistent: false,
+                ..relayed(9, ip(9), 3)
+            },
         ],
     );
     sa.relays = [(ghost, key(3))].into();
@@ -459,36 +463,40 @@ fn a_forwarding_loop_ends_when_the_ttl_runs_out() {
     for (x, from, to) in [(&a, ip(1), ip(3)), (&a, ip(1), ip(4)), (&n1, ip(3), ip(4))] {
         x.kernel.send(&packet(from, to, b"warm up")).unwrap();
     }
+    // Connected, and no handshake between neighbours still in flight: A's
+    // initiations from here on are all for the ghost.
     wait_for("the triangle to connect", || {
         [&a, &n1, &n2].iter().all(|n| {
             n.engine
                 .peers()
                 .iter()
-                .filter(|p| p.state == PeerState::Active)
+                .filter(|p| p.state == PeerState::Active && !p.handshaking)
                 .count()
                 >= 2
         })
     });
-    // A handshake for the ghost goes round until its TTL is spent.
+    // Every initiation for the ghost goes round until its TTL is spent. It
+    // makes exactly TTL−1 forwarding hops, then expires; the counters are
+    // read once every initiation A sent has expired (retries may still be
+    // on their way round when the first one expires). A loop the TTL did
+    // not end would keep forwarding and never meet the count.
+    let initiated = || a.engine.stats().handshakes_initiated;
+    let before = initiated();
     a.kernel.send(&packet(ip(1), ip(9), b"to nobody")).unwrap();
-    wait_for("the TTL to expire somewhere", || {
-        [&a, &n1, &n2]
-            .iter()
-            .map(|n| n.engine.stats().drop_ttl_expired)
-            .sum::<u64>()
-            >= 1
-    });
-    // Each initiation makes at most TTL−1 forwarding hops, then dies. Retries
-    // may still be on their way round when the first one expires, so the
-    // bound holds once they have expired too; a loop the TTL did not end
-    // would keep forwarding and never meet it.
     let hops = u64::from(crate::proto::control::RELAY_TTL - 1);
-    wait_for("every forwarded initiation to expire", || {
-        let sum = |f: fn(&Node) -> u64| [&a, &n1, &n2].iter().map(|n| f(n)).sum::<u64>();
+    let sum = |f: fn(&Node) -> u64| [&a, &n1, &n2].iter().map(|n| f(n)).sum::<u64>();
+    // Read in this order: an initiation sent after `expired` was read makes
+    // `sent` larger, never equal.
+    let read = || {
         let forwarded = sum(|n| n.engine.stats().forwarded_packets);
         let expired = sum(|n| n.engine.stats().drop_ttl_expired);
-        forwarded <= expired * hops
-    });
+        (forwarded, expired, initiated() - before)
+    };
+    wait_until(
+        "every initiation to make TTL-1 hops and expire (forwarded, expired, sent)",
+        read,
+        |&(forwarded, expired, sent)| sent >= 1 && expired == sent && forwarded == hops * expired,
+    );
 }
 
 #[test]

@@ -139,6 +139,27 @@ fn static_pair_with_clock(clock: Arc<OffsetClock>) -> (Node, Node) {
     (a, b)
 }
 
+/// Waits until `done` holds for what `read` returns; on timeout the panic
+/// shows the last value read.
+fn wait_until<T: std::fmt::Debug>(
+    what: &str,
+    mut read: impl FnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let value = read();
+        if done(&value) {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; last read {value:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 pub(crate) fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !f() {
