@@ -373,3 +373,49 @@ fn a_listed_peer_the_new_policy_refuses_is_revoked_and_one_it_admits_just_goes()
     assert!(a.engine.peers().is_empty(), "both are gone");
     assert_eq!(a.engine.stats().peers_revoked, 1);
 }
+
+#[test]
+fn junk_failing_mac1_never_drowns_a_real_untrusted_refusal() {
+    // A flood of initiation-sized junk (each a handshake_rejected event) and
+    // then a stranger at an IP pinned to another node: its refusal still
+    // reaches the control plane.
+    let trust = policy(TrustMode::Tofu, &[], &[("127.0.0.1", 3)]);
+    let a = start(
+        1,
+        loopback(),
+        Snapshot {
+            trust,
+            ..snapshot(IP_A, vec![])
+        },
+    );
+    let junk = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut datagram = [0u8; wire::INIT_LEN];
+    datagram[0] = 1;
+    for i in 0..300u32 {
+        datagram[4..8].copy_from_slice(&i.to_le_bytes());
+        junk.send_to(&datagram, a.addr).unwrap();
+        if i % 50 == 0 {
+            // Paced, so the test measures the engine, not the socket buffer.
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    wait_for("the junk to be counted", || {
+        a.engine.stats().drop_bad_mac == 300
+    });
+    assert!(
+        a.engine.stats().events_dropped >= 250,
+        "the junk's events were capped"
+    );
+    let b = start(
+        2,
+        loopback(),
+        snapshot(IP_B, vec![peer(1, IP_A, Some(a.addr), true)]),
+    );
+    b.kernel.send(&packet(IP_B, IP_A, b"let me in")).unwrap();
+    wait_for("the refusal to be reported", || {
+        saw(
+            &a,
+            |e| matches!(e, Event::Untrusted { public_key, .. } if *public_key == key(2)),
+        )
+    });
+}
