@@ -208,6 +208,31 @@ fn latency_is_measured_on_both_sides() {
     );
 }
 
+#[test]
+fn a_probe_asked_for_is_answered_as_probe_reply_and_periodic_ones_stay_silent() {
+    let (a, b) = static_pair();
+    assert!(!a.engine.probe(&key(7)), "no such peer");
+    a.kernel.send(&packet(IP_A, IP_B, b"warm up")).unwrap();
+    recv(&b.kernel);
+    // B (the responder) has a round trip only once its periodic probe is
+    // answered: that reply is not reported.
+    wait_for("B's periodic probe to be answered", || {
+        b.engine.peers()[0].rtt_ms.is_some()
+    });
+    assert!(!saw(&b, |e| matches!(e, Event::ProbeReply { .. })));
+    assert!(a.engine.probe(&key(2)));
+    wait_for("the requested probe's reply", || {
+        saw(
+            &a,
+            |e| matches!(e, Event::ProbeReply { public_key, .. } if *public_key == key(2)),
+        )
+    });
+    assert!(
+        !saw(&b, |e| matches!(e, Event::ProbeReply { .. })),
+        "only the asker hears it"
+    );
+}
+
 const INTERNET: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 9);
 
 /// A client (A, routing via B) and a gateway (B).
