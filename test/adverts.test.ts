@@ -3,9 +3,9 @@
 // and stand alone, and what a decoder refuses, skips or repairs.
 
 import test from 'ava';
-import { createHash } from 'node:crypto';
 import { ADVERT_VERSION, MAX_ADVERT_BYTES, ROLES, decodeAdvert, encodeAdverts, type Advert, type Role } from '../ts/routing/adverts.js';
 import { INFINITY, type AdvertEntry } from '../ts/routing/distance-vector.js';
+import { seededKey } from './helpers/keys.js';
 
 const KA = 'a'.repeat(64);
 const KB = 'b'.repeat(64);
@@ -53,7 +53,7 @@ test('encodeAdverts: a big table is split; every message fits, stands alone, and
   t.deepEqual(carried, routes);
 });
 
-const hexKey = (i: number): string => createHash('sha256').update(`route ${i}`).digest('hex');
+const hexKey = (i: number): string => seededKey(`route ${i}`);
 
 function bigAdvert(n: number): Advert {
   return {

@@ -11,12 +11,12 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { run } from '../ts/lab/exec.js';
 import { labAvailable } from '../ts/lab/netns.js';
 import { applies, METRICS, SYSTEM_LABELS, type SystemId } from '../ts/bench/metrics.js';
+import { tempDir } from './helpers/tmp.js';
 
 const available = labAvailable();
 const RUN_JS = require.resolve('../ts/bench/run.js');
@@ -80,8 +80,7 @@ test('bench harness: one short run per system gives a complete md, json and png 
     return;
   }
   t.timeout(TIMEOUT_MS);
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-bench-smoke-'));
-  t.teardown(() => fs.rmSync(out, { recursive: true, force: true }));
+  const out = tempDir(t, 'pim-bench-smoke-');
 
   const { code, output } = await runHarness(['--runs', '1', '--seconds', '1', '--out', out]);
   t.is(code, 0, `the harness exits 0; its output:\n${output.slice(-4000)}`);

@@ -4,10 +4,10 @@
 
 import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../ts/lab/exec.js';
 import { Tmux } from './helpers/tmux.js';
+import { tempDir } from './helpers/tmp.js';
 
 const CLI_JS = path.join(__dirname, '..', 'ts', 'cli.js');
 
@@ -44,8 +44,7 @@ const CASES: Array<[typed: string, completed: string]> = [
 ];
 
 async function shellIn(t: ExecutionContext, shell: 'bash' | 'zsh'): Promise<Tmux> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-completion-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'pim-completion-');
   const script = (await run(process.execPath, [CLI_JS, 'completion', shell])).stdout;
   // No history file: bash writes one on its way out, into a directory the teardown is removing.
   const env = { PATH: process.env['PATH'], HOME: dir, LANG: 'C.UTF-8', HISTFILE: '' };

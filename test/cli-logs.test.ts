@@ -9,9 +9,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { identityFromPrivateKey } from '../ts/identity/identity.js';
-import { generatePrivateKey } from '../ts/identity/keys.js';
+import { testConfigText } from './helpers/config.js';
 import { startTestDaemon, type TestDaemon } from './helpers/daemon.js';
+import { newIdentity } from './helpers/keys.js';
 
 /** dist/test → dist/ts/cli.js */
 const CLI_JS = path.join(__dirname, '..', 'ts', 'cli.js');
@@ -23,30 +23,15 @@ interface Harness extends TestDaemon {
 }
 
 async function startDaemon(t: ExecutionContext): Promise<Harness> {
-  const peer = identityFromPrivateKey(generatePrivateKey());
+  const peer = newIdentity();
   const config = (dir: string): string =>
-    `[node]
-name = "logs-test"
-[security]
-key_file = ${JSON.stringify(path.join(dir, 'node.key'))}
-[interface]
-name = "pimlogs0"
-[transport]
-listen_port = 0
-bind = "127.0.0.1"
-[discovery]
-enabled = false
-[trust]
-store = ${JSON.stringify(path.join(dir, 'trust.json'))}
-[rpc]
-socket = ${JSON.stringify(path.join(dir, 'pim.sock'))}
-[log]
-level = "debug"
-[[peers]]
-address = "192.0.2.7:9100"
-public_key = "${peer.publicKeyHex}"
-label = "alpha"
-`;
+    testConfigText(dir, {
+      name: 'logs-test',
+      interface: { name: 'pimlogs0' },
+      bind: '127.0.0.1',
+      logLevel: 'debug',
+      peers: [{ address: '192.0.2.7:9100', publicKey: peer.publicKeyHex, label: 'alpha' }],
+    });
   const d = await startTestDaemon(t, {
     tmpPrefix: 'pim-cli-logs-',
     writeConfig: (dir, configPath) => fs.writeFileSync(configPath, config(dir)),

@@ -5,13 +5,13 @@
 
 import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { run, type RunResult } from '../ts/lab/exec.js';
 import { CLI_JS, prepareNode, rpcCall, writeConfig, type MeshNode } from '../ts/lab/mesh.js';
 import type { Lab, Node } from '../ts/lab/netns.js';
 import { testConfigText } from './helpers/config.js';
 import { labTests } from './helpers/lab.js';
+import { tempDir } from './helpers/tmp.js';
 
 const labTest = labTests({ prefix: 'cliup' });
 
@@ -34,8 +34,7 @@ function errorLines(t: ExecutionContext, r: RunResult): [string, string] {
 }
 
 test('pim up -d whose daemon fails to start prints that run\'s error and hint and exits 1', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-cli-up-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'pim-cli-up-');
   const file = path.join(dir, 'pim.toml');
   fs.writeFileSync(file, testConfigText(dir, { name: 'up-test' }));
   const keyFile = path.join(dir, 'node.key');

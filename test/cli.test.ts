@@ -8,14 +8,14 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Daemon } from '../ts/daemon/daemon.js';
-import { identityFromPrivateKey } from '../ts/identity/identity.js';
-import { generatePrivateKey, publicKeyFromPrivate } from '../ts/identity/keys.js';
+import { publicKeyFromPrivate } from '../ts/identity/keys.js';
 import { FakeEngine } from '../ts/native/fake-engine.js';
 import { testConfigText } from './helpers/config.js';
+import { newIdentity } from './helpers/keys.js';
 import { limit } from './helpers/limit.js';
+import { tempDir } from './helpers/tmp.js';
 
 const CLI = path.join(__dirname, '../ts/cli.js');
 const DAEMON = path.join(__dirname, '../ts/main.js');
@@ -30,12 +30,6 @@ interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-function tempDir(t: ExecutionContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-cli-test-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /** The environment of a user whose every default path is inside `home`, with no PIM_* overrides. */
@@ -412,8 +406,8 @@ test('pim id with an invalid config exits 1 instead of falling back to defaults'
 
 test('pim status, peers and down against a running daemon', async (t) => {
   const dir = tempDir(t);
-  const alpha = identityFromPrivateKey(generatePrivateKey());
-  const beta = identityFromPrivateKey(generatePrivateKey());
+  const alpha = newIdentity();
+  const beta = newIdentity();
   const peers = [
     `[[peers]]\naddress = "192.0.2.7:9100"\npublic_key = "${alpha.publicKeyHex}"\nlabel = "alpha"\n`,
     `[[peers]]\naddress = "192.0.2.8:9100"\npublic_key = "${beta.publicKeyHex}"\nlabel = "beta"\n`,

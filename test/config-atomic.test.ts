@@ -6,9 +6,9 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../ts/fs/atomic.js';
+import { tempDir } from './helpers/tmp.js';
 
 // Files are created under the umask; fix it to the usual default so the
 // mode checks mean the same on every machine.
@@ -16,12 +16,6 @@ process.umask(0o022);
 
 /** The compiled module under test (dist/test → dist/ts). */
 const ATOMIC_JS = path.join(__dirname, '..', 'ts', 'fs', 'atomic.js');
-
-function tempDir(t: { teardown(fn: () => void): void }): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-atomic-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 interface ChildExit {
   code: number | null;

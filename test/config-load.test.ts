@@ -8,15 +8,10 @@ import { currentPathEnv, dataDir, defaultConfigPath, defaultSocketPath, type Pat
 import { buildDefaults } from '../ts/config/schema.js';
 import { renderDefaultConfig } from '../ts/config/template.js';
 import { validateConfigText, type ConfigIssue } from '../ts/config/validate.js';
+import { tempDir } from './helpers/tmp.js';
 
 const USER: PathEnv = { uid: 1000, env: {}, homedir: '/home/test' };
 const ROOT: PathEnv = { uid: 0, env: {}, homedir: '/root' };
-
-function tempDir(t: { teardown(fn: () => void): void }): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-config-test-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 // ── paths ────────────────────────────────────────────────────────────────────
 

@@ -6,12 +6,10 @@
 import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Daemon } from '../ts/daemon/daemon.js';
 import { PimError } from '../ts/errors.js';
-import { identityFromPrivateKey, type Identity } from '../ts/identity/identity.js';
-import { generatePrivateKey } from '../ts/identity/keys.js';
+import type { Identity } from '../ts/identity/identity.js';
 import { meshIpTextFor } from '../ts/identity/mesh-ip.js';
 import { FakeEngine } from '../ts/native/fake-engine.js';
 import { parseCidr } from '../ts/net/ipv4.js';
@@ -19,7 +17,10 @@ import { RpcCallError, RpcClient } from '../ts/rpc/client.js';
 import { buildMethods, type MethodDeps } from '../ts/rpc/methods/index.js';
 import { notificationFor } from '../ts/rpc/notify.js';
 import { VERSION } from '../ts/version.js';
+import { testConfigText } from './helpers/config.js';
 import { eventually, startTestDaemon, type TestDaemon } from './helpers/daemon.js';
+import { newIdentity } from './helpers/keys.js';
+import { tempDir } from './helpers/tmp.js';
 import { checkPeerSummary, HEX, isCount, isIso, isString } from './helpers/rpc-shapes.js';
 
 type Json = Record<string, any>;
@@ -45,42 +46,16 @@ interface ConfigOptions {
 }
 
 function configText(dir: string, o: ConfigOptions): string {
-  const peers = o.peers
-    .map((p) => ['[[peers]]', `address = "${p.address}"`, `public_key = "${p.id.publicKeyHex}"`, ...(p.label ? [`label = "${p.label}"`] : []), ''].join('\n'))
-    .join('\n');
-  return `# written by daemon-rpc.test
-[node]
-name = "${o.name ?? 'test-node'}"
-
-[security]
-key_file = ${JSON.stringify(path.join(dir, 'node.key'))}
-
-[interface]
-name = "pimtest0"
-mtu = ${o.mtu ?? 1400}
-mesh_ipv4_prefix = "${MESH_PREFIX}"
-
-[transport]
-listen_port = 0
-bind = "127.0.0.1"
-
-[discovery]
-enabled = false
-
-[trust]
-mode = "tofu"
-store = ${JSON.stringify(path.join(dir, 'trust.json'))}
-
-[rpc]
-socket = ${JSON.stringify(path.join(dir, 'pim.sock'))}
-
-[log]
-level = "debug"
-${o.extra ?? ''}
-${peers}`;
+  return testConfigText(dir, {
+    name: o.name ?? 'test-node',
+    interface: { name: 'pimtest0', mtu: o.mtu ?? 1400, meshPrefix: MESH_PREFIX },
+    bind: '127.0.0.1',
+    trustMode: 'tofu',
+    logLevel: 'debug',
+    extra: o.extra,
+    peers: o.peers.map((p) => ({ address: p.address, publicKey: p.id.publicKeyHex, label: p.label })),
+  });
 }
-
-const newIdentity = (): Identity => identityFromPrivateKey(generatePrivateKey());
 
 interface Harness extends TestDaemon {
   logs: Json[];
@@ -473,17 +448,13 @@ class RefusingEngine extends FakeEngine {
   }
 }
 
-async function startWithEngine(t: ExecutionContext, engine: FakeEngine): Promise<{ daemon: Daemon; dir: string; configPath: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-daemon-rpc-'));
-  let daemon: Daemon | undefined;
-  t.teardown(async () => {
-    await daemon?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+async function startWithEngine(t: ExecutionContext, engine: FakeEngine): Promise<TestDaemon> {
+  return startTestDaemon(t, {
+    tmpPrefix: 'pim-daemon-rpc-',
+    writeConfig: (dir, configPath) => fs.writeFileSync(configPath, configText(dir, { peers: [] })),
+    clientName: 'daemon-rpc-test',
+    engine,
   });
-  const configPath = path.join(dir, 'pim.toml');
-  fs.writeFileSync(configPath, configText(dir, { peers: [] }));
-  daemon = await Daemon.start({ configPath, pathEnv: { uid: 1000, env: {}, homedir: dir }, engine, logDestination: { write: () => undefined } });
-  return { daemon, dir, configPath };
 }
 
 test('reload: when the engine refuses the new snapshot, the running config stays', async (t) => {
@@ -547,8 +518,7 @@ test('an engine fault stops the daemon: fatal log line, socket removed, onStoppe
 });
 
 test('an engine that fails to start leaves no control socket behind', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-daemon-rpc-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'pim-daemon-rpc-');
   const configPath = path.join(dir, 'pim.toml');
   fs.writeFileSync(configPath, configText(dir, { peers: [] }));
   const broken = new FakeEngine();

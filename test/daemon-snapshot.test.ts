@@ -7,11 +7,10 @@ import { changedPaths, requiringRestart } from '../ts/config/diff.js';
 import type { PathEnv } from '../ts/config/paths.js';
 import { buildDefaults, type Config, type PeerConfig, type TrustMode } from '../ts/config/schema.js';
 import { compileSnapshot, meshAddressing } from '../ts/daemon/snapshot.js';
-import { identityFromPrivateKey, type Identity } from '../ts/identity/identity.js';
-import { generatePrivateKey } from '../ts/identity/keys.js';
+import type { Identity } from '../ts/identity/identity.js';
 import { meshIpTextFor } from '../ts/identity/mesh-ip.js';
-import { nodeIdFromPublicKey } from '../ts/identity/node-id.js';
 import { parseCidr } from '../ts/net/ipv4.js';
+import { newIdentity, nodeIdOf } from './helpers/keys.js';
 
 const PE: PathEnv = { uid: 1000, env: {}, homedir: '/home/test' };
 
@@ -24,10 +23,6 @@ function config(overrides: { interface?: Partial<Config['interface']>; trust?: P
     peers: overrides.peers ?? [],
   };
 }
-
-const newIdentity = (): Identity => identityFromPrivateKey(generatePrivateKey());
-
-const nodeIdOf = (publicKeyHex: string): string => nodeIdFromPublicKey(Buffer.from(publicKeyHex, 'hex'));
 
 const derivedIp = (publicKeyHex: string, prefix: string): string => meshIpTextFor(nodeIdOf(publicKeyHex), parseCidr(prefix)!);
 

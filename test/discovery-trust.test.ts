@@ -7,23 +7,13 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { encodeAnnouncement } from '../ts/discovery/announce.js';
-import type { DiscoveryTransport } from '../ts/discovery/transport.js';
-import { identityFromPrivateKey } from '../ts/identity/identity.js';
-import { generatePrivateKey } from '../ts/identity/keys.js';
+import { testConfigText } from './helpers/config.js';
 import { eventually, startTestDaemon } from './helpers/daemon.js';
+import { newIdentity } from './helpers/keys.js';
+import { FakeLan } from './helpers/lan.js';
 
-/** The LAN as discovery sees it: tests deliver announcements by hand. */
-class FakeLan implements DiscoveryTransport {
-  deliver: ((msg: Buffer, from: { address: string; port: number }) => void) | undefined;
-  async open(_port: number, onMessage: (msg: Buffer, from: { address: string; port: number }) => void): Promise<void> {
-    this.deliver = onMessage;
-  }
-  broadcast(): void {}
-  close(): void {}
-}
-
-const KNOWN = identityFromPrivateKey(generatePrivateKey());
-const STRANGER = identityFromPrivateKey(generatePrivateKey());
+const KNOWN = newIdentity();
+const STRANGER = newIdentity();
 
 test('announcements never change a trust record or a pin: a known node elsewhere, a stranger at a pinned address, a spoofed node_id', async (t) => {
   const lan = new FakeLan();
@@ -36,23 +26,7 @@ test('announcements never change a trust record or a pin: a known node elsewhere
       store = path.join(dir, 'trust.json');
       const record = { node_id: KNOWN.nodeId, public_key: KNOWN.publicKeyHex, endpoint: '198.18.0.5:9100', source: 'tofu', first_seen: '2026-01-01T00:00:00.000Z' };
       fs.writeFileSync(store, `${JSON.stringify({ version: 1, peers: [record] }, null, 2)}\n`, { mode: 0o600 });
-      fs.writeFileSync(
-        configPath,
-        [
-          '[security]',
-          `key_file = ${JSON.stringify(path.join(dir, 'node.key'))}`,
-          '[transport]',
-          'listen_port = 0',
-          '[discovery]',
-          'enabled = true',
-          '[trust]',
-          `store = ${JSON.stringify(store)}`,
-          '[rpc]',
-          `socket = ${JSON.stringify(path.join(dir, 'pim.sock'))}`,
-          '',
-        ].join('\n'),
-        { mode: 0o600 },
-      );
+      fs.writeFileSync(configPath, testConfigText(dir, { name: 'discovery-trust-test', discovery: true, trustStore: store }), { mode: 0o600 });
     },
   });
   const before = fs.readFileSync(store, 'utf8');

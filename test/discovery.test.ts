@@ -3,17 +3,17 @@
 // (ts/discovery/discovery.ts) with an injected clock.
 
 import test from 'ava';
-import { createHash } from 'node:crypto';
 import { decodeAnnouncement, encodeAnnouncement, ANNOUNCE_VERSION, type Announcement } from '../ts/discovery/announce.js';
 import { Discovery, type DiscoveredNode } from '../ts/discovery/discovery.js';
-import type { DiscoveryTransport } from '../ts/discovery/transport.js';
 import { nodeIdFromPublicKey } from '../ts/identity/node-id.js';
+import { seededKey } from './helpers/keys.js';
+import { FakeLan } from './helpers/lan.js';
 
 // ── Discovery announcements ─────────────────────────────────────────────────
 
-const PUB = createHash('sha256').update('announce key').digest();
-const PUB_HEX = PUB.toString('hex');
-const PUB2_HEX = createHash('sha256').update('announce key 2').digest('hex');
+const PUB_HEX = seededKey('announce key');
+const PUB = Buffer.from(PUB_HEX, 'hex');
+const PUB2_HEX = seededKey('announce key 2');
 
 const ann = (over: Partial<Omit<Announcement, 'nodeId'>> = {}): Omit<Announcement, 'nodeId'> => ({
   publicKey: PUB_HEX,
@@ -88,13 +88,12 @@ for (const [what, buf, reason] of badAnnouncements) {
 
 // ── Discovery's table ───────────────────────────────────────────────────────
 
-const SELF_KEY = createHash('sha256').update('discovery self').digest('hex');
+const SELF_KEY = seededKey('discovery self');
 
 function discovery(now: { t: number }): { d: Discovery; heard: DiscoveredNode[] } {
-  const transport: DiscoveryTransport = { open: async () => undefined, broadcast: () => undefined, close: () => undefined };
   const heard: DiscoveredNode[] = [];
   const d = new Discovery({
-    transport,
+    transport: new FakeLan(),
     port: 9101,
     intervalS: 2,
     meshInterface: 'pim0',
@@ -157,7 +156,7 @@ test('Discovery.list: a node not heard for 3 intervals drops out; hearing it aga
 test('Discovery.receive: holds at most 256 nodes, evicting the one heard longest ago', (t) => {
   const now = { t: 0 };
   const { d } = discovery(now);
-  const keys = Array.from({ length: 257 }, (_, i) => createHash('sha256').update(`node ${i}`).digest('hex'));
+  const keys = Array.from({ length: 257 }, (_, i) => seededKey(`node ${i}`));
   keys.forEach((k, i) => {
     now.t = i;
     d.receive(encodeAnnouncement({ publicKey: k, port: 9100, name: `n${i}`, roles: [] }), { address: '198.18.5.2' });

@@ -4,18 +4,17 @@
 // holds, and tables that converge without a loop.
 
 import test from 'ava';
-import { createHash } from 'node:crypto';
 import type { Role } from '../ts/routing/adverts.js';
 import { GC_MS, INFINITY, ROUTE_TTL_MS, RoutingTable, type AdvertEntry } from '../ts/routing/distance-vector.js';
 import { ADVERT_INTERVAL_MS } from '../ts/daemon/mesh.js';
+import { seededKey } from './helpers/keys.js';
 
 // ── Keys and names ──────────────────────────────────────────────────────────
 
-/** A deterministic 64-hex "public key" per name (the table never checks keys are on the curve). */
-const key = (name: string): string => createHash('sha256').update(`pim-mesh-unit ${name}`).digest('hex');
 const NAMES = ['S', 'N1', 'N2', 'N3', 'D', 'E', 'F', 'X'] as const;
 type Name = (typeof NAMES)[number];
-const K = Object.fromEntries(NAMES.map((n) => [n, key(n)])) as Record<Name, string>;
+/** A deterministic 64-hex "public key" per name (the table never checks keys are on the curve). */
+const K = Object.fromEntries(NAMES.map((n) => [n, seededKey(`distance-vector ${n}`)])) as Record<Name, string>;
 const nameOf = (k: string): string => NAMES.find((n) => K[n] === k) ?? k.slice(0, 8);
 const ipOf = (n: Name): string => `10.77.0.${NAMES.indexOf(n) + 1}`;
 const SELF: Name = 'S';

@@ -7,17 +7,16 @@ import { handleEngineEvent, type EventTargets } from '../ts/daemon/engine-events
 import { logEvent } from '../ts/daemon/event-log.js';
 import { EventBus } from '../ts/daemon/events.js';
 import { notificationFor } from '../ts/rpc/notify.js';
-import { identityFromPrivateKey } from '../ts/identity/identity.js';
-import { generatePrivateKey } from '../ts/identity/keys.js';
 import { createLogger } from '../ts/log/logger.js';
 import type { EngineEvent } from '../ts/native/engine.js';
 import { PAIR_FAILED_REASONS, PairFailures, type PairFailedReason } from '../ts/peers/failures.js';
+import { newIdentity } from './helpers/keys.js';
 
 type Json = Record<string, unknown>;
 type Published = { kind: string; peer: { publicKey?: string; endpoint?: string }; reason?: PairFailedReason };
 
-const PEER = identityFromPrivateKey(generatePrivateKey());
-const OTHER = identityFromPrivateKey(generatePrivateKey());
+const PEER = newIdentity();
+const OTHER = newIdentity();
 const NOW = new Date('2024-05-06T07:08:09.000Z');
 
 /** Targets that record everything: log lines parsed from an in-memory pino destination. */

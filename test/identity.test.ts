@@ -2,31 +2,19 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
 import { PimError } from '../ts/errors.js';
 import { identityFromPrivateKey, loadIdentity } from '../ts/identity/identity.js';
 import { generatePrivateKey, loadOrCreateKeyFile, publicKeyFromPrivate } from '../ts/identity/keys.js';
 import { matchIdPrefix, nodeIdFromPublicKey, parsePublicKeyHex, shortId } from '../ts/identity/node-id.js';
+import { tempDir } from './helpers/tmp.js';
 
 // RFC 7748 §6.1, Alice's key pair.
 const RFC_PRIVATE = Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex');
 const RFC_PUBLIC_HEX = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
 // `printf %s <RFC_PUBLIC_HEX> | xxd -r -p | sha256sum`, first 32 hex digits.
 const RFC_NODE_ID = '300c9c9603b92a4b39ed3958bf924011';
-
-const tempDirs: string[] = [];
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-identity-'));
-  tempDirs.push(dir);
-  return dir;
-}
-
-test.after.always(() => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 function keyFileError(t: import('ava').ExecutionContext, file: string): PimError {
   const err = t.throws(() => loadOrCreateKeyFile(file), { instanceOf: PimError });
@@ -36,7 +24,7 @@ function keyFileError(t: import('ava').ExecutionContext, file: string): PimError
 }
 
 test('a missing key file is created 0600 with 32 bytes, in a new 0700 directory, and is stable', (t) => {
-  const dir = path.join(tempDir(), 'nested', 'pim');
+  const dir = path.join(tempDir(t), 'nested', 'pim');
   const file = path.join(dir, 'node.key');
   const first = loadOrCreateKeyFile(file);
   t.true(first.created);
@@ -55,7 +43,7 @@ test('a missing key file is created 0600 with 32 bytes, in a new 0700 directory,
 });
 
 test('an existing 32-byte 0600 key file is used as is', (t) => {
-  const file = path.join(tempDir(), 'node.key');
+  const file = path.join(tempDir(t), 'node.key');
   fs.writeFileSync(file, RFC_PRIVATE, { mode: 0o600 });
   const key = loadOrCreateKeyFile(file);
   t.false(key.created);
@@ -63,20 +51,20 @@ test('an existing 32-byte 0600 key file is used as is', (t) => {
 });
 
 test('a 0400 key file is accepted', (t) => {
-  const file = path.join(tempDir(), 'node.key');
+  const file = path.join(tempDir(t), 'node.key');
   fs.writeFileSync(file, RFC_PRIVATE, { mode: 0o400 });
   t.is(loadOrCreateKeyFile(file).publicKey.toString('hex'), RFC_PUBLIC_HEX);
 });
 
 test('a base64 key file is refused with its size and a guess', (t) => {
-  const file = path.join(tempDir(), 'node.key');
+  const file = path.join(tempDir(t), 'node.key');
   fs.writeFileSync(file, RFC_PRIVATE.toString('base64'), { mode: 0o600 });
   const err = keyFileError(t, file);
   t.is(err.message, `${file}: expected 32 raw bytes, found 44 (is it base64?)`);
 });
 
 test('a key file of another size is refused', (t) => {
-  const file = path.join(tempDir(), 'node.key');
+  const file = path.join(tempDir(t), 'node.key');
   fs.writeFileSync(file, Buffer.alloc(31), { mode: 0o600 });
   const err = keyFileError(t, file);
   t.is(err.message, `${file}: expected 32 raw bytes, found 31`);
@@ -84,7 +72,7 @@ test('a key file of another size is refused', (t) => {
 
 test('a key file readable by group or others is refused with a chmod hint', (t) => {
   for (const mode of [0o644, 0o640, 0o604, 0o610]) {
-    const file = path.join(tempDir(), 'node.key');
+    const file = path.join(tempDir(t), 'node.key');
     fs.writeFileSync(file, RFC_PRIVATE);
     fs.chmodSync(file, mode);
     const err = keyFileError(t, file);
@@ -94,14 +82,14 @@ test('a key file readable by group or others is refused with a chmod hint', (t) 
 });
 
 test('a directory at the key path is refused', (t) => {
-  const file = path.join(tempDir(), 'node.key');
+  const file = path.join(tempDir(t), 'node.key');
   fs.mkdirSync(file);
   const err = keyFileError(t, file);
   t.regex(err.message, /not a regular file \(found a directory\)/);
 });
 
 test('a named pipe at the key path is refused without blocking', (t) => {
-  const file = path.join(tempDir(), 'node.key');
+  const file = path.join(tempDir(t), 'node.key');
   // mkfifo has no node:fs API; skip where the tool is missing.
   if (spawnSync('mkfifo', ['-m', '600', file]).status !== 0) {
     t.pass('mkfifo unavailable');
@@ -116,7 +104,7 @@ test('an unreadable key file gets a permission message', (t) => {
     t.pass('root reads any file');
     return;
   }
-  const file = path.join(tempDir(), 'node.key');
+  const file = path.join(tempDir(t), 'node.key');
   fs.writeFileSync(file, RFC_PRIVATE);
   fs.chmodSync(file, 0o200);
   const err = keyFileError(t, file);
@@ -127,7 +115,7 @@ test('an unreadable key file gets a permission message', (t) => {
 test('an uncreatable key file is an io_failed error naming the path', (t) => {
   // The temp file's name is longer than the key file's, so this key name fits
   // but its temp file does not, even for root.
-  const file = path.join(tempDir(), 'k'.repeat(240));
+  const file = path.join(tempDir(t), 'k'.repeat(240));
   const err = t.throws(() => loadOrCreateKeyFile(file), { instanceOf: PimError });
   t.is(err?.code, 'io_failed');
   t.true(err?.message.includes(file));
@@ -139,7 +127,7 @@ test('a key file in a directory the user cannot write is an io_failed error with
     t.pass('root writes any directory');
     return;
   }
-  const dir = tempDir();
+  const dir = tempDir(t);
   fs.chmodSync(dir, 0o500);
   const file = path.join(dir, 'node.key');
   const err = t.throws(() => loadOrCreateKeyFile(file), { instanceOf: PimError });
@@ -149,7 +137,7 @@ test('a key file in a directory the user cannot write is an io_failed error with
 });
 
 test('a dangling symbolic link at the key path is refused, not followed or replaced', (t) => {
-  const dir = tempDir();
+  const dir = tempDir(t);
   const file = path.join(dir, 'node.key');
   fs.symlinkSync(path.join(dir, 'missing'), file);
   const err = keyFileError(t, file);
@@ -159,14 +147,14 @@ test('a dangling symbolic link at the key path is refused, not followed or repla
 });
 
 test('a symbolic link to a valid key file is followed', (t) => {
-  const dir = tempDir();
+  const dir = tempDir(t);
   fs.writeFileSync(path.join(dir, 'real.key'), RFC_PRIVATE, { mode: 0o600 });
   fs.symlinkSync('real.key', path.join(dir, 'node.key'));
   t.is(loadOrCreateKeyFile(path.join(dir, 'node.key')).publicKey.toString('hex'), RFC_PUBLIC_HEX);
 });
 
 test('error messages never contain key bytes', (t) => {
-  const file = path.join(tempDir(), 'node.key');
+  const file = path.join(tempDir(t), 'node.key');
   fs.writeFileSync(file, RFC_PRIVATE);
   fs.chmodSync(file, 0o644);
   const err = keyFileError(t, file);
@@ -223,7 +211,7 @@ test('matchIdPrefix', (t) => {
 });
 
 test('loadIdentity builds the whole identity and remembers whether it created the key', (t) => {
-  const file = path.join(tempDir(), 'node.key');
+  const file = path.join(tempDir(t), 'node.key');
   fs.writeFileSync(file, RFC_PRIVATE, { mode: 0o600 });
   const id = loadIdentity(file);
   t.false(id.created);
@@ -232,7 +220,7 @@ test('loadIdentity builds the whole identity and remembers whether it created th
   t.is(id.nodeId, RFC_NODE_ID);
   t.is(id.shortId, '300c9c96');
 
-  const fresh = loadIdentity(path.join(tempDir(), 'node.key'));
+  const fresh = loadIdentity(path.join(tempDir(t), 'node.key'));
   t.true(fresh.created);
   t.is(fresh.nodeId, nodeIdFromPublicKey(fresh.publicKey));
 });

@@ -5,13 +5,13 @@
 // a gateway candidate, however its role reached us.
 
 import test from 'ava';
-import { createHash } from 'node:crypto';
 import { MeshManager } from '../ts/daemon/mesh.js';
 import { createLogger } from '../ts/log/logger.js';
 import type { PeerStatus } from '../ts/native/engine.js';
 import { encodeAdverts, type Advert } from '../ts/routing/adverts.js';
+import { seededKey } from './helpers/keys.js';
 
-const key = (name: string): string => createHash('sha256').update(`pim-mesh-trust ${name}`).digest('hex');
+const key = (name: string): string => seededKey(`pim-mesh-trust ${name}`);
 const SELF = key('self');
 const NAMED = key('named neighbour');
 const STRANGER = key('stranger');

@@ -5,11 +5,11 @@
 
 import test from 'ava';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../ts/lab/exec.js';
 import { abiOfTarget, platformPackage } from '../ts/packaging/platform.js';
 import { PACKAGE, PACKAGE_ROOT } from '../ts/version.js';
+import { tempDir } from './helpers/tmp.js';
 
 interface PlatformManifest {
   name: string;
@@ -38,8 +38,7 @@ test('every napi target has its platform package, named and constrained for it, 
 });
 
 test('npm version moves the platform packages to the new version (napi version)', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-version-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'pim-version-');
   fs.cpSync(path.join(PACKAGE_ROOT, 'npm'), path.join(dir, 'npm'), { recursive: true });
   const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
   t.is(pkg.scripts['version'], 'napi version && git add npm');

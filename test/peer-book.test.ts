@@ -7,28 +7,23 @@
 
 import test, { type ExecutionContext } from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { PathEnv } from '../ts/config/paths.js';
 import { buildDefaults, type Config, type PeerConfig } from '../ts/config/schema.js';
 import { compileSnapshot, meshAddressing } from '../ts/daemon/snapshot.js';
 import { ERRORS, PimError } from '../ts/errors.js';
-import { identityFromPrivateKey, type Identity } from '../ts/identity/identity.js';
-import { generatePrivateKey } from '../ts/identity/keys.js';
+import type { Identity } from '../ts/identity/identity.js';
 import { meshIpTextFor } from '../ts/identity/mesh-ip.js';
-import { nodeIdFromPublicKey } from '../ts/identity/node-id.js';
 import type { EngineSnapshot, PeerStatus } from '../ts/native/engine.js';
 import { parseCidr } from '../ts/net/ipv4.js';
 import { PeerBook } from '../ts/peers/book.js';
 import { PairFailures } from '../ts/peers/failures.js';
 import { RefusedAttempts } from '../ts/peers/refused.js';
 import { TrustStore, type TrustRecord } from '../ts/trust/store.js';
+import { newIdentity, newPublicKey, nodeIdOf } from './helpers/keys.js';
+import { tempDir } from './helpers/tmp.js';
 
 const PREFIX = parseCidr('10.77.0.0/16')!;
-const newIdentity = (): Identity => identityFromPrivateKey(generatePrivateKey());
-const newKey = (): string => newIdentity().publicKeyHex;
-const nodeIdOf = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
 const meshIpOf = (publicKey: string): string => meshIpTextFor(nodeIdOf(publicKey), PREFIX);
 
 interface Book {
@@ -39,8 +34,7 @@ interface Book {
 }
 
 async function newBook(t: ExecutionContext): Promise<Book> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-book-test-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'pim-book-test-');
   const trust = await TrustStore.load(path.join(dir, 'trust.json'));
   const failures = new PairFailures();
   const refused = new RefusedAttempts();
@@ -79,7 +73,7 @@ function expectPimError(t: ExecutionContext, fn: () => unknown, code: keyof type
 
 test('resolve: a full node_id names the engine peer, with its current endpoint', async (t) => {
   const { book } = await newBook(t);
-  const [a, b] = [newKey(), newKey()];
+  const [a, b] = [newPublicKey(), newPublicKey()];
   const engine = [enginePeer(a, '192.0.2.7:9100'), enginePeer(b, undefined)];
   t.deepEqual(book.resolve(nodeIdOf(a), engine), { publicKey: a, nodeId: nodeIdOf(a), endpoint: '192.0.2.7:9100' });
   t.deepEqual(book.resolve(nodeIdOf(b), engine), { publicKey: b, nodeId: nodeIdOf(b), endpoint: null });
@@ -88,7 +82,7 @@ test('resolve: a full node_id names the engine peer, with its current endpoint',
 for (const len of [8, 9, 16, 31]) {
   test(`resolve: a unique ${len}-character prefix names the peer`, async (t) => {
     const { book } = await newBook(t);
-    const [a, b, c] = [newKey(), newKey(), newKey()];
+    const [a, b, c] = [newPublicKey(), newPublicKey(), newPublicKey()];
     const engine = [enginePeer(a, '192.0.2.7:9100'), enginePeer(b, '192.0.2.8:9100'), enginePeer(c, '192.0.2.9:9100')];
     t.is(book.resolve(nodeIdOf(b).slice(0, len), engine).publicKey, b);
   });
@@ -96,13 +90,13 @@ for (const len of [8, 9, 16, 31]) {
 
 test('resolve: the prefix is matched case-insensitively', async (t) => {
   const { book } = await newBook(t);
-  const a = newKey();
+  const a = newPublicKey();
   t.is(book.resolve(nodeIdOf(a).slice(0, 8).toUpperCase(), [enginePeer(a, '192.0.2.7:9100')]).publicKey, a);
 });
 
 test('resolve: peers only in the trust store or the refused attempts resolve too', async (t) => {
   const { book, trust, refused } = await newBook(t);
-  const [stored, storedNoEndpoint, refusedKey] = [newKey(), newKey(), newKey()];
+  const [stored, storedNoEndpoint, refusedKey] = [newPublicKey(), newPublicKey(), newPublicKey()];
   trust.set(stored, '192.0.2.7:9100', 'tofu', new Date());
   trust.set(storedNoEndpoint, null, 'paired', new Date());
   refused.record(refusedKey, '198.51.100.4:9100', new Date());
@@ -113,7 +107,7 @@ test('resolve: peers only in the trust store or the refused attempts resolve too
 
 test('resolve: a peer known to the engine and the store is one match, with the engine endpoint', async (t) => {
   const { book, trust, refused } = await newBook(t);
-  const a = newKey();
+  const a = newPublicKey();
   trust.set(a, '192.0.2.7:9100', 'tofu', new Date());
   refused.record(a, '192.0.2.66:9100', new Date());
   t.deepEqual(book.resolve(nodeIdOf(a).slice(0, 8), [enginePeer(a, '192.0.2.99:4000')]), { publicKey: a, nodeId: nodeIdOf(a), endpoint: '192.0.2.99:4000' });
@@ -123,7 +117,7 @@ test('resolve: a peer known to the engine and the store is one match, with the e
 for (const short of ['', 'a', '0123456', 'abcdef1']) {
   test(`resolve: ${JSON.stringify(short)} (shorter than 8) → invalid_params`, async (t) => {
     const { book } = await newBook(t);
-    const a = newKey();
+    const a = newPublicKey();
     const id = short === 'abcdef1' ? nodeIdOf(a).slice(0, 7) : short;
     expectPimError(t, () => book.resolve(id, [enginePeer(a, '192.0.2.7:9100')]), 'invalid_params', /too short|at least 8/);
   });
@@ -142,22 +136,22 @@ test('resolve: a prefix shared by two peers → invalid_params naming the ambigu
 
 test('resolve: an unknown id → peer_not_found (-32010)', async (t) => {
   const { book, trust } = await newBook(t);
-  const a = newKey();
+  const a = newPublicKey();
   trust.set(a, '192.0.2.7:9100', 'tofu', new Date());
-  const other = nodeIdOf(newKey());
-  expectPimError(t, () => book.resolve(other, [enginePeer(newKey(), '192.0.2.8:9100')]), 'peer_not_found', new RegExp(other));
+  const other = nodeIdOf(newPublicKey());
+  expectPimError(t, () => book.resolve(other, [enginePeer(newPublicKey(), '192.0.2.8:9100')]), 'peer_not_found', new RegExp(other));
   expectPimError(t, () => book.resolve(other.slice(0, 8), []), 'peer_not_found', /no peer/);
   t.is(ERRORS.peer_not_found.rpc, -32010);
 });
 
 test('resolve: an id that is not hex at all → peer_not_found', async (t) => {
   const { book } = await newBook(t);
-  expectPimError(t, () => book.resolve('zzzzzzzzzz', [enginePeer(newKey(), '192.0.2.8:9100')]), 'peer_not_found', /zzzzzzzzzz/);
+  expectPimError(t, () => book.resolve('zzzzzzzzzz', [enginePeer(newPublicKey(), '192.0.2.8:9100')]), 'peer_not_found', /zzzzzzzzzz/);
 });
 
 test('resolve: a forgotten trust record no longer resolves', async (t) => {
   const { book, trust } = await newBook(t);
-  const a = newKey();
+  const a = newPublicKey();
   trust.set(a, '192.0.2.7:9100', 'tofu', new Date());
   t.is(book.resolve(nodeIdOf(a), []).publicKey, a);
   trust.forget(nodeIdOf(a));
@@ -168,7 +162,7 @@ test('resolve: a forgotten trust record no longer resolves', async (t) => {
 
 test('absent: store records and refused attempts the engine does not hold, failed when a failure is recorded', async (t) => {
   const { book, trust, failures, refused } = await newBook(t);
-  const [held, pinned, paired, stranger, failedStranger] = [newKey(), newKey(), newKey(), newKey(), newKey()];
+  const [held, pinned, paired, stranger, failedStranger] = [newPublicKey(), newPublicKey(), newPublicKey(), newPublicKey(), newPublicKey()];
   trust.set(held, '192.0.2.1:9100', 'tofu', new Date());
   trust.set(pinned, '192.0.2.2:9100', 'tofu', new Date());
   trust.set(paired, null, 'paired', new Date());
@@ -198,7 +192,7 @@ test('absent: store records and refused attempts the engine does not hold, faile
 
 test('absent: a peer both pinned and refused is listed once, at its pinned endpoint', async (t) => {
   const { book, trust, refused } = await newBook(t);
-  const a = newKey();
+  const a = newPublicKey();
   trust.set(a, '192.0.2.7:9100', 'tofu', new Date());
   refused.record(a, '192.0.2.66:9100', new Date());
   const out = book.absent([], PREFIX);
@@ -209,7 +203,7 @@ test('absent: a peer both pinned and refused is listed once, at its pinned endpo
 test('absent: nothing when the engine holds every known peer, or nothing is known', async (t) => {
   const { book, trust, refused } = await newBook(t);
   t.deepEqual(book.absent([], PREFIX), []);
-  const [a, b] = [newKey(), newKey()];
+  const [a, b] = [newPublicKey(), newPublicKey()];
   trust.set(a, '192.0.2.7:9100', 'tofu', new Date());
   refused.record(b, '192.0.2.8:9100', new Date());
   t.deepEqual(book.absent([enginePeer(a, undefined), enginePeer(b, '192.0.2.8:9100', 'active', false)], PREFIX), []);
@@ -217,7 +211,7 @@ test('absent: nothing when the engine holds every known peer, or nothing is know
 
 test('absent: mesh IPs are derived inside the given prefix', async (t) => {
   const { book, trust } = await newBook(t);
-  const a = newKey();
+  const a = newPublicKey();
   trust.set(a, null, 'paired', new Date());
   const prefix = parseCidr('172.20.0.0/16')!;
   t.is(book.absent([], prefix)[0]!.meshIp, meshIpTextFor(nodeIdOf(a), prefix));
@@ -225,7 +219,7 @@ test('absent: mesh IPs are derived inside the given prefix', async (t) => {
 
 test('absent: a cleared failure turns the row back to connecting; a forgotten refusal drops it', async (t) => {
   const { book, failures, refused } = await newBook(t);
-  const a = newKey();
+  const a = newPublicKey();
   refused.record(a, '192.0.2.7:9100', new Date());
   failures.record(a, 'untrusted peer ID', new Date());
   t.is(book.absent([], PREFIX)[0]!.state, 'failed');
@@ -239,7 +233,7 @@ test('absent: a cleared failure turns the row back to connecting; a forgotten re
 
 test('known: engine first, then the store, then refused attempts, one entry per node', async (t) => {
   const { book, trust, refused } = await newBook(t);
-  const [e, s, r] = [newKey(), newKey(), newKey()];
+  const [e, s, r] = [newPublicKey(), newPublicKey(), newPublicKey()];
   trust.set(e, '192.0.2.1:1', 'tofu', new Date());
   trust.set(s, '192.0.2.2:2', 'paired', new Date());
   refused.record(r, '192.0.2.3:3', new Date());
@@ -253,11 +247,11 @@ test('known: engine first, then the store, then refused attempts, one entry per 
 
 test('pinnedAt: the trusted peer recorded at an endpoint, else undefined', async (t) => {
   const { book, trust, refused } = await newBook(t);
-  const [a, b, c] = [newKey(), newKey(), newKey()];
+  const [a, b, c] = [newPublicKey(), newPublicKey(), newPublicKey()];
   trust.set(a, '192.0.2.7:9100', 'tofu', new Date());
   trust.set(b, '192.0.2.8:9100', 'paired', new Date());
   trust.set(c, null, 'paired', new Date());
-  refused.record(newKey(), '192.0.2.9:9100', new Date());
+  refused.record(newPublicKey(), '192.0.2.9:9100', new Date());
   t.is(book.pinnedAt('192.0.2.7:9100'), a);
   t.is(book.pinnedAt('192.0.2.8:9100'), b);
   t.is(book.pinnedAt('192.0.2.9:9100'), undefined, 'a refused attempt is no pin');

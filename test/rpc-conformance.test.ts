@@ -11,15 +11,13 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parse as parseToml } from '../ts/config/toml.js';
-import { identityFromPrivateKey, type Identity } from '../ts/identity/identity.js';
-import { generatePrivateKey } from '../ts/identity/keys.js';
+import type { Identity } from '../ts/identity/identity.js';
 import { meshIpTextFor } from '../ts/identity/mesh-ip.js';
 import { parseCidr } from '../ts/net/ipv4.js';
-import type { OsNetwork } from '../ts/routing/os-network.js';
-import type { KillSwitchRules } from '../ts/routing/os-killswitch.js';
-import type { GatewayGuard } from '../ts/routing/os-routes.js';
 import { RpcCallError } from '../ts/rpc/client.js';
 import { eventually, startTestDaemon, type TestDaemon } from './helpers/daemon.js';
+import { newIdentity } from './helpers/keys.js';
+import { FakeNetwork } from './helpers/network.js';
 import { checkPeerSummary, isBool, isCount, isIso, isNumber, isString } from './helpers/rpc-shapes.js';
 
 type Json = Record<string, any>;
@@ -30,8 +28,6 @@ process.umask(0o022);
 
 const MESH_PREFIX = '10.77.0.0/16';
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
-
-const newIdentity = (): Identity => identityFromPrivateKey(generatePrivateKey());
 
 interface PeerEntry {
   id: Identity;
@@ -96,66 +92,6 @@ level = "debug"  # log comment
 # the last line is a comment
 `;
   return { text, alphaBlock, betaBlock };
-}
-
-/** Stands in for the OS routing and firewall: records what the daemon asks for, changes nothing on the host. */
-class FakeNetwork implements OsNetwork {
-  readonly calls: string[] = [];
-  nft = true;
-  forwarding = false;
-  private record(name: string, ...args: unknown[]): void {
-    this.calls.push(`${name}(${args.map((a) => JSON.stringify(a)).join(', ')})`);
-  }
-  async installSplitDefault(tun: string): Promise<void> {
-    this.record('installSplitDefault', tun);
-  }
-  async removeSplitDefault(): Promise<void> {
-    this.record('removeSplitDefault');
-  }
-  async localSubnets(): Promise<string[]> {
-    return ['192.0.2.0/24'];
-  }
-  async installKillSwitch(tun: string, rules: KillSwitchRules): Promise<void> {
-    this.record('installKillSwitch', tun, rules);
-  }
-  async setResolvers(tun: string, servers: readonly string[]): Promise<void> {
-    this.record('setResolvers', tun, servers);
-  }
-  async restoreResolvers(tun: string): Promise<void> {
-    this.record('restoreResolvers', tun);
-  }
-  async removeKillSwitch(): Promise<void> {
-    this.record('removeKillSwitch');
-  }
-  async installGatewayNat(tun: string, natIf: string, meshPrefix: string, guard: GatewayGuard): Promise<void> {
-    this.record('installGatewayNat', tun, natIf, meshPrefix, guard);
-  }
-  async hostNetworks(tun: string): Promise<string[]> {
-    this.record('hostNetworks', tun);
-    return ['192.0.2.10/32', '192.0.2.0/24'];
-  }
-  async removeGatewayNat(): Promise<void> {
-    this.record('removeGatewayNat');
-  }
-  ipForwarding(): boolean {
-    return this.forwarding;
-  }
-  setIpForwarding(on: boolean): void {
-    this.record('setIpForwarding', on);
-    this.forwarding = on;
-  }
-  canSetIpForwarding(): boolean {
-    return true;
-  }
-  async nftAvailable(): Promise<boolean> {
-    return this.nft;
-  }
-  interfaceExists(name: string): boolean {
-    return name === 'ethfake0';
-  }
-  async defaultRouteInterfaces(): Promise<string[]> {
-    return ['ethfake0'];
-  }
 }
 
 interface Harness extends TestDaemon {

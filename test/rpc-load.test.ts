@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RpcClient } from '../ts/rpc/client.js';
+import { testConfigText } from './helpers/config.js';
 
 const CLIENTS = 50;
 const PERIOD_MS = 100;
@@ -19,26 +20,14 @@ const MAX_GROWTH_KB = 15 * 1024;
 /** dist/test → dist/ts */
 const DIST_TS = path.join(__dirname, '..', 'ts');
 
-// Starts the daemon with the FakeEngine, prints READY <socket>, stops on SIGTERM.
+// Starts the daemon with the FakeEngine on <dir>/pim.toml, prints READY <socket>, stops on SIGTERM.
 const DAEMON_SCRIPT = `
-const fs = require('node:fs');
 const path = require('node:path');
 const [distTs, dir] = process.argv.slice(1);
 const { Daemon } = require(path.join(distTs, 'daemon', 'daemon.js'));
 const { FakeEngine } = require(path.join(distTs, 'native', 'fake-engine.js'));
 const configPath = path.join(dir, 'pim.toml');
 const socket = path.join(dir, 'pim.sock');
-fs.writeFileSync(configPath, [
-  '[node]', 'name = "load-test"',
-  '[security]', 'key_file = ' + JSON.stringify(path.join(dir, 'node.key')),
-  '[interface]', 'name = "pimload0"',
-  '[transport]', 'listen_port = 0', 'bind = "127.0.0.1"',
-  '[discovery]', 'enabled = false',
-  '[trust]', 'store = ' + JSON.stringify(path.join(dir, 'trust.json')),
-  '[rpc]', 'socket = ' + JSON.stringify(socket),
-  '[log]', 'level = "info"',
-  '',
-].join('\\n'));
 Daemon.start({
   configPath,
   pathEnv: { uid: 1000, env: {}, homedir: dir },
@@ -54,6 +43,7 @@ Daemon.start({
 `;
 
 function startDaemonChild(dir: string): Promise<{ child: ChildProcess; socket: string; output: () => string }> {
+  fs.writeFileSync(path.join(dir, 'pim.toml'), testConfigText(dir, { name: 'load-test', interface: { name: 'pimload0' }, bind: '127.0.0.1', logLevel: 'info' }));
   const child = spawn(process.execPath, ['-e', DAEMON_SCRIPT, '--', DIST_TS, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));

@@ -2,7 +2,6 @@ import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PimError } from '../ts/errors';
@@ -11,6 +10,7 @@ import { type MethodTable, type RpcLog, defineMethod } from '../ts/rpc/dispatch'
 import { EventHub, NOTIFICATION_QUEUE_LIMIT } from '../ts/rpc/events';
 import { LineSplitter } from '../ts/rpc/framing';
 import { RpcServer } from '../ts/rpc/server';
+import { tempDir } from './helpers/tmp.js';
 
 type Json = Record<string, any>;
 
@@ -51,8 +51,7 @@ const methods: MethodTable = {
 
 /** A socket path in a fresh temp dir (removed when the test ends) whose parent does not exist yet. */
 function socketPath(t: ExecutionContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-rpc-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'pim-rpc-');
   return path.join(dir, 'run', 'pim.sock');
 }
 

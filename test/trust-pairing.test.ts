@@ -6,12 +6,9 @@
 
 import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { PolicyPort } from '../ts/daemon/policy.js';
 import { PimError } from '../ts/errors.js';
-import { generatePrivateKey, publicKeyFromPrivate } from '../ts/identity/keys.js';
-import { nodeIdFromPublicKey } from '../ts/identity/node-id.js';
 import { createLogger } from '../ts/log/logger.js';
 import type { PeerStatus } from '../ts/native/engine.js';
 import { PeerBook } from '../ts/peers/book.js';
@@ -19,9 +16,9 @@ import { PairFailures } from '../ts/peers/failures.js';
 import { RefusedAttempts } from '../ts/peers/refused.js';
 import { Pairing } from '../ts/trust/pairing.js';
 import { TrustStore } from '../ts/trust/store.js';
+import { newPublicKey, nodeIdOf } from './helpers/keys.js';
+import { tempDir } from './helpers/tmp.js';
 
-const newKey = (): string => publicKeyFromPrivate(generatePrivateKey()).toString('hex');
-const nodeIdOf = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
 
 /** A policy that runs changes as the real one does, and refuses the snapshot while `refuse` is set. */
 class StubPolicy implements PolicyPort {
@@ -43,8 +40,7 @@ class StubPolicy implements PolicyPort {
 }
 
 async function world(t: ExecutionContext) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-pairing-test-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'pim-pairing-test-');
   const file = path.join(dir, 'trust.json');
   const store = await TrustStore.load(file);
   const engine: PeerStatus[] = [];
@@ -67,7 +63,7 @@ async function world(t: ExecutionContext) {
 
 test('pair records the peer as paired at its address, saved, once the engine took the snapshot', async (t) => {
   const w = await world(t);
-  const k = newKey();
+  const k = newPublicKey();
   w.refused.record(k, '198.18.0.5:9100', new Date());
   const r = await w.pairing.pair(nodeIdOf(k).slice(0, 8));
   t.deepEqual(r, { nodeId: nodeIdOf(k), state: 'connecting' });
@@ -79,11 +75,11 @@ test('pair records the peer as paired at its address, saved, once the engine too
 
 test('a pairing the engine refuses persists nothing and changes nothing in memory', async (t) => {
   const w = await world(t);
-  const pinned = newKey();
+  const pinned = newPublicKey();
   w.store.set(pinned, '198.18.0.5:9100', 'tofu', new Date());
   await w.store.save();
   const before = fs.readFileSync(w.file, 'utf8');
-  const k = newKey();
+  const k = newPublicKey();
   w.refused.record(k, '198.18.0.5:9100', new Date());
   w.policy.refuse = true;
   const err = await t.throwsAsync(w.pairing.pair(nodeIdOf(k)));
@@ -95,7 +91,7 @@ test('a pairing the engine refuses persists nothing and changes nothing in memor
 
 test('a pairing whose store cannot be written is undone and says so', async (t) => {
   const w = await world(t);
-  const k = newKey();
+  const k = newPublicKey();
   w.refused.record(k, '198.18.0.5:9100', new Date());
   fs.mkdirSync(w.file); // a directory where the file goes: the write fails
   const err = await t.throwsAsync(w.pairing.pair(nodeIdOf(k)));
@@ -107,8 +103,8 @@ test('a pairing whose store cannot be written is undone and says so', async (t) 
 
 test('a peer reached through a relay pairs without an address (nothing to pin), and reloads fine', async (t) => {
   const w = await world(t);
-  const k = newKey();
-  w.engine.push({ publicKey: k, meshIp: '10.77.0.9', endpoint: 'relay:0badcafe', via: newKey(), state: 'active', configured: false, rxBytes: 0, txBytes: 0 });
+  const k = newPublicKey();
+  w.engine.push({ publicKey: k, meshIp: '10.77.0.9', endpoint: 'relay:0badcafe', via: newPublicKey(), state: 'active', configured: false, rxBytes: 0, txBytes: 0 });
   await w.pairing.pair(nodeIdOf(k));
   t.like((await TrustStore.load(w.file)).get(nodeIdOf(k)), { source: 'paired', endpoint: null });
 });
@@ -125,9 +121,9 @@ test('pair refuses a low-order public key (all zeros), persisting nothing', asyn
 
 test('forget of a refused id with nothing pinned, paired or connected is refused, naming the pin to forget instead', async (t) => {
   const w = await world(t);
-  const pinned = newKey();
+  const pinned = newPublicKey();
   w.store.set(pinned, '198.18.0.5:9100', 'tofu', new Date());
-  const stranger = newKey();
+  const stranger = newPublicKey();
   w.refused.record(stranger, '198.18.0.5:40000', new Date());
   const err = await t.throwsAsync(w.pairing.forget(nodeIdOf(stranger).slice(0, 8)));
   t.is((err as PimError).code, 'peer_not_found');
@@ -139,7 +135,7 @@ test('forget of a refused id with nothing pinned, paired or connected is refused
 
 test('forget drops the pin and the session, saved', async (t) => {
   const w = await world(t);
-  const k = newKey();
+  const k = newPublicKey();
   w.store.set(k, '198.18.0.5:9100', 'tofu', new Date());
   await w.store.save();
   await w.pairing.forget(nodeIdOf(k));
@@ -149,7 +145,7 @@ test('forget drops the pin and the session, saved', async (t) => {
 
 test('forget of a peer with only a session (dialled in, not yet pinned) ends the session', async (t) => {
   const w = await world(t);
-  const k = newKey();
+  const k = newPublicKey();
   w.engine.push({ publicKey: k, meshIp: '10.77.0.9', endpoint: '198.18.0.6:9100', state: 'active', configured: false, rxBytes: 0, txBytes: 0 });
   await w.pairing.forget(nodeIdOf(k));
   t.deepEqual(w.forgotten, [k]);

@@ -3,26 +3,17 @@
 // read is an error naming the file and the reason, never an empty store: the
 // daemon refuses to start on it and leaves the file as it was. No root needed.
 
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { isPimError, PimError } from '../ts/errors.js';
-import { generatePrivateKey, publicKeyFromPrivate } from '../ts/identity/keys.js';
-import { nodeIdFromPublicKey } from '../ts/identity/node-id.js';
 import { TrustStore } from '../ts/trust/store.js';
+import { testConfigText } from './helpers/config.js';
+import { newPublicKey, nodeIdOf } from './helpers/keys.js';
+import { tempDir } from './helpers/tmp.js';
 
 const DAEMON = path.join(__dirname, '../ts/main.js');
-
-function tempDir(t: ExecutionContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pim-trust-test-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-const newKey = (): string => publicKeyFromPrivate(generatePrivateKey()).toString('hex');
-const nodeIdOf = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
 
 interface RawRecord {
   node_id: unknown;
@@ -33,7 +24,7 @@ interface RawRecord {
 }
 
 function rawRecord(overrides: Partial<RawRecord> = {}): RawRecord {
-  const publicKey = newKey();
+  const publicKey = newPublicKey();
   return { node_id: nodeIdOf(publicKey), public_key: publicKey, endpoint: '192.0.2.7:9100', source: 'tofu', first_seen: '2024-05-01T10:00:00.000Z', ...overrides };
 }
 
@@ -64,7 +55,7 @@ test('save then load round-trips every field; the file is 0600 and no temp file 
   const dir = tempDir(t);
   const file = path.join(dir, 'trust.json');
   const store = await TrustStore.load(file);
-  const [k1, k2, k3] = [newKey(), newKey(), newKey()];
+  const [k1, k2, k3] = [newPublicKey(), newPublicKey(), newPublicKey()];
   t.true(store.set(k1, '192.0.2.7:9100', 'tofu', new Date('2024-05-01T10:00:00Z')));
   t.true(store.set(k2, null, 'paired', new Date('2024-05-02T11:30:00Z')));
   t.true(store.set(k3, '[2001:db8::1]:9100', 'paired', new Date('2024-05-03T12:00:00Z')));
@@ -84,18 +75,18 @@ test('save then load round-trips every field; the file is 0600 and no temp file 
   const again = await TrustStore.load(file);
   t.deepEqual(again.records, store.records);
   t.deepEqual(again.get(nodeIdOf(k2)), { nodeId: nodeIdOf(k2), publicKey: k2, endpoint: null, source: 'paired', firstSeen: '2024-05-02T11:30:00.000Z' });
-  t.is(again.get(nodeIdOf(newKey())), undefined);
+  t.is(again.get(nodeIdOf(newPublicKey())), undefined);
 });
 
 test('save replaces the previous file atomically and leaves no temp file, also on the second write', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'trust.json');
   const store = await TrustStore.load(file);
-  const k = newKey();
+  const k = newPublicKey();
   store.set(k, '192.0.2.7:9100', 'tofu', new Date());
   await store.save();
   const inode = fs.statSync(file).ino;
-  store.set(newKey(), '192.0.2.8:9100', 'tofu', new Date());
+  store.set(newPublicKey(), '192.0.2.8:9100', 'tofu', new Date());
   await store.save();
   t.not(fs.statSync(file).ino, inode, 'a new file was renamed into place, not the old one rewritten');
   t.deepEqual(fs.readdirSync(dir), ['trust.json']);
@@ -107,7 +98,7 @@ test('save creates a missing parent directory (0700)', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'state', 'pim', 'trust.json');
   const store = await TrustStore.load(file);
-  store.set(newKey(), null, 'paired', new Date());
+  store.set(newPublicKey(), null, 'paired', new Date());
   await store.save();
   t.is(fs.statSync(path.join(dir, 'state', 'pim')).mode & 0o777, 0o700);
   t.is(fs.statSync(file).mode & 0o777, 0o600);
@@ -117,7 +108,7 @@ test('save creates a missing parent directory (0700)', async (t) => {
 test('a store saved with no records loads back empty', async (t) => {
   const file = path.join(tempDir(t), 'trust.json');
   const store = await TrustStore.load(file);
-  const k = newKey();
+  const k = newPublicKey();
   store.set(k, null, 'tofu', new Date());
   store.forget(nodeIdOf(k));
   await store.save();
@@ -129,7 +120,7 @@ test('a store saved with no records loads back empty', async (t) => {
 
 test('set records a new peer with its first-seen time and reports the change', async (t) => {
   const store = await TrustStore.load(path.join(tempDir(t), 'trust.json'));
-  const k = newKey();
+  const k = newPublicKey();
   const at = new Date('2024-06-01T08:00:00Z');
   t.true(store.set(k, '192.0.2.7:9100', 'tofu', at));
   t.deepEqual(store.records, [{ nodeId: nodeIdOf(k), publicKey: k, endpoint: '192.0.2.7:9100', source: 'tofu', firstSeen: at.toISOString() }]);
@@ -137,7 +128,7 @@ test('set records a new peer with its first-seen time and reports the change', a
 
 test('set of the same record again reports no change and keeps it as it was', async (t) => {
   const store = await TrustStore.load(path.join(tempDir(t), 'trust.json'));
-  const k = newKey();
+  const k = newPublicKey();
   store.set(k, '192.0.2.7:9100', 'tofu', new Date('2024-06-01T08:00:00Z'));
   t.false(store.set(k, '192.0.2.7:9100', 'tofu', new Date('2024-07-01T08:00:00Z')));
   t.is(store.get(nodeIdOf(k))!.firstSeen, '2024-06-01T08:00:00.000Z');
@@ -153,7 +144,7 @@ const changeCases: Array<[what: string, endpoint: string | null, source: 'tofu' 
 for (const [what, endpoint, source] of changeCases) {
   test(`set with ${what} reports a change and keeps the first-seen time of the existing record`, async (t) => {
     const store = await TrustStore.load(path.join(tempDir(t), 'trust.json'));
-    const k = newKey();
+    const k = newPublicKey();
     store.set(k, '192.0.2.7:9100', 'tofu', new Date('2024-06-01T08:00:00Z'));
     t.true(store.set(k, endpoint, source, new Date('2024-07-01T08:00:00Z')));
     t.deepEqual(store.get(nodeIdOf(k)), { nodeId: nodeIdOf(k), publicKey: k, endpoint, source, firstSeen: '2024-06-01T08:00:00.000Z' });
@@ -164,7 +155,7 @@ for (const [what, endpoint, source] of changeCases) {
 test('forget drops the record and returns it; forgetting again returns undefined', async (t) => {
   const file = path.join(tempDir(t), 'trust.json');
   const store = await TrustStore.load(file);
-  const [k1, k2] = [newKey(), newKey()];
+  const [k1, k2] = [newPublicKey(), newPublicKey()];
   store.set(k1, '192.0.2.7:9100', 'tofu', new Date('2024-06-01T08:00:00Z'));
   store.set(k2, '192.0.2.8:9100', 'tofu', new Date('2024-06-01T08:00:00Z'));
   const gone = store.forget(nodeIdOf(k1));
@@ -172,14 +163,14 @@ test('forget drops the record and returns it; forgetting again returns undefined
   t.is(store.get(nodeIdOf(k1)), undefined);
   t.deepEqual(store.records.map((r) => r.publicKey), [k2]);
   t.is(store.forget(nodeIdOf(k1)), undefined);
-  t.is(store.forget(nodeIdOf(newKey())), undefined, 'an unknown node is no error');
+  t.is(store.forget(nodeIdOf(newPublicKey())), undefined, 'an unknown node is no error');
   await store.save();
   t.deepEqual((await TrustStore.load(file)).records.map((r) => r.publicKey), [k2], 'the forget is persisted by save');
 });
 
 test('a forgotten peer set again gets a fresh first-seen time', async (t) => {
   const store = await TrustStore.load(path.join(tempDir(t), 'trust.json'));
-  const k = newKey();
+  const k = newPublicKey();
   store.set(k, '192.0.2.7:9100', 'tofu', new Date('2024-06-01T08:00:00Z'));
   store.forget(nodeIdOf(k));
   t.true(store.set(k, '192.0.2.7:9100', 'tofu', new Date('2024-08-01T08:00:00Z')));
@@ -204,7 +195,7 @@ const corruptCases: Array<[what: string, make: Corruption, reason: RegExp]> = [
   ['peers missing', write(JSON.stringify({ version: 1 })), /"peers" is not an array/],
   ['a record that is not an object', write(doc([rawRecord(), 'peer'])), /peers\[1\] is not an object/],
   ['a null record', write(doc([null])), /peers\[0\] is not an object/],
-  ['a node_id that does not match its public_key', write(doc([rawRecord({ node_id: nodeIdOf(newKey()) })])), /peers\[0\]\.node_id does not match its public_key/],
+  ['a node_id that does not match its public_key', write(doc([rawRecord({ node_id: nodeIdOf(newPublicKey()) })])), /peers\[0\]\.node_id does not match its public_key/],
   ['a missing node_id', write(doc([rawRecord({ node_id: undefined })])), /peers\[0\]\.node_id does not match its public_key/],
   ['an upper-case node_id', write(doc([((r) => ({ ...r, node_id: String(r.node_id).toUpperCase() }))(rawRecord())])), /peers\[0\]\.node_id does not match/],
   ['a public_key that is not 64 hex', write(doc([rawRecord({ public_key: 'ab'.repeat(31) })])), /peers\[0\]\.public_key is not 64 lowercase hex/],
@@ -281,34 +272,15 @@ function runDaemon(args: string[], cwd: string, timeoutMs = 20_000): Promise<Run
 
 function daemonConfig(dir: string, store: string): string {
   const file = path.join(dir, 'pim.toml');
-  fs.writeFileSync(
-    file,
-    [
-      '[node]',
-      'name = "corrupt-store"',
-      '[security]',
-      `key_file = ${JSON.stringify(path.join(dir, 'node.key'))}`,
-      '[interface]',
-      // A name no other test uses: the daemon must never get as far as the TUN device.
-      'name = "pimtrustx"',
-      '[transport]',
-      'listen_port = 0',
-      '[discovery]',
-      'enabled = false',
-      '[trust]',
-      `store = ${JSON.stringify(store)}`,
-      '[rpc]',
-      `socket = ${JSON.stringify(path.join(dir, 'run', 'pim.sock'))}`,
-      '',
-    ].join('\n'),
-  );
+  // A TUN name no other test uses: the daemon must never get as far as the TUN device.
+  fs.writeFileSync(file, testConfigText(dir, { name: 'corrupt-store', interface: { name: 'pimtrustx' }, trustStore: store, socket: path.join(dir, 'run', 'pim.sock') }));
   return file;
 }
 
 const daemonCases: Array<[what: string, make: Corruption]> = [
   ['invalid JSON', write('{"version": 1, "peers": [ {"node_id": ')],
   ['a wrong version', write(JSON.stringify({ version: 7, peers: [] }))],
-  ['a record whose node_id does not match its public_key', write(`${JSON.stringify({ version: 1, peers: [rawRecord({ node_id: nodeIdOf(newKey()) })] }, null, 2)}\n`)],
+  ['a record whose node_id does not match its public_key', write(`${JSON.stringify({ version: 1, peers: [rawRecord({ node_id: nodeIdOf(newPublicKey()) })] }, null, 2)}\n`)],
   ['a duplicate node', write(doc([dup, dup]))],
   ['a bad source', write(doc([rawRecord({ source: 'allow_all' })]))],
 ];

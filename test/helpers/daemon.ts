@@ -22,6 +22,8 @@ export interface TestDaemonOptions {
   /** The name clients give in rpc.hello. */
   clientName: string;
   clientTimeoutMs?: number;
+  /** The engine (a FakeEngine or a subclass); a new FakeEngine when absent. */
+  engine?: FakeEngine;
   network?: OsNetwork;
   /** LAN discovery's transport (none: discovery stays off even when the config enables it). */
   discoveryTransport?: DiscoveryTransport;
@@ -53,7 +55,7 @@ export async function startTestDaemon(t: ExecutionContext, opts: TestDaemonOptio
   });
   const configPath = path.join(dir, 'pim.toml');
   opts.writeConfig(dir, configPath);
-  const fake = new FakeEngine();
+  const fake = opts.engine ?? new FakeEngine();
   const stoppedWith: number[] = [];
   const pathEnv: PathEnv = { uid: 1000, env: { XDG_DATA_HOME: path.join(dir, 'data'), XDG_RUNTIME_DIR: path.join(dir, 'run') }, homedir: dir };
   const onLog = opts.onLog;
