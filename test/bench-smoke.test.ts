@@ -8,17 +8,15 @@
 // failed. Built comparators come from the cache outside the checkout
 // (build.ts), so only a machine's first run pays for building them.
 
-import test from 'ava';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { run } from '../ts/lab/exec.js';
-import { labAvailable } from '../ts/lab/netns.js';
 import { applies, METRICS, SYSTEM_LABELS, type SystemId } from '../ts/bench/metrics.js';
+import { labTest } from './helpers/lab.js';
 import { tempDir } from './helpers/tmp.js';
 
-const available = labAvailable();
 const RUN_JS = require.resolve('../ts/bench/run.js');
 // A new machine's first run also builds current wireguard-go and boringtun
 // (build.ts, a few minutes on 2 busy cores); later runs find them cached.
@@ -73,12 +71,7 @@ function pngProblems(png: Buffer): string[] {
   return problems;
 }
 
-test('bench harness: one short run per system gives a complete md, json and png and cleans up', async (t) => {
-  if (!available.ok) {
-    t.log(`skipped: ${available.reason}`);
-    t.pass();
-    return;
-  }
+labTest('bench harness: one short run per system gives a complete md, json and png and cleans up', async (t) => {
   t.timeout(TIMEOUT_MS);
   const out = tempDir(t, 'pim-bench-smoke-');
 

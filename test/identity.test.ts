@@ -8,6 +8,7 @@ import { PimError } from '../ts/errors.js';
 import { identityFromPrivateKey, loadIdentity } from '../ts/identity/identity.js';
 import { generatePrivateKey, loadOrCreateKeyFile, publicKeyFromPrivate } from '../ts/identity/keys.js';
 import { matchIdPrefix, nodeIdFromPublicKey, parsePublicKeyHex, shortId } from '../ts/identity/node-id.js';
+import { nonRootTest } from './helpers/root.js';
 import { tempDir } from './helpers/tmp.js';
 
 // RFC 7748 §6.1, Alice's key pair.
@@ -99,11 +100,7 @@ test('a named pipe at the key path is refused without blocking', (t) => {
   t.regex(err.message, /found a named pipe/);
 });
 
-test('an unreadable key file gets a permission message', (t) => {
-  if (process.getuid?.() === 0) {
-    t.pass('root reads any file');
-    return;
-  }
+nonRootTest('an unreadable key file gets a permission message', 'root reads any file', (t) => {
   const file = path.join(tempDir(t), 'node.key');
   fs.writeFileSync(file, RFC_PRIVATE);
   fs.chmodSync(file, 0o200);
@@ -122,11 +119,7 @@ test('an uncreatable key file is an io_failed error naming the path', (t) => {
   t.deepEqual(fs.readdirSync(path.dirname(file)), [], 'no temp file left behind');
 });
 
-test('a key file in a directory the user cannot write is an io_failed error with a hint', (t) => {
-  if (process.getuid?.() === 0) {
-    t.pass('root writes any directory');
-    return;
-  }
+nonRootTest('a key file in a directory the user cannot write is an io_failed error with a hint', 'root writes any directory', (t) => {
   const dir = tempDir(t);
   fs.chmodSync(dir, 0o500);
   const file = path.join(dir, 'node.key');

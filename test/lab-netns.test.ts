@@ -2,23 +2,9 @@ import test, { type ExecutionContext } from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { startCapture } from '../ts/lab/capture.js';
 import { run } from '../ts/lab/exec.js';
-import { Lab, labAvailable } from '../ts/lab/netns.js';
+import { Lab } from '../ts/lab/netns.js';
 import { ETHERTYPE, containsBytes, type Frame } from '../ts/lab/pcap.js';
-
-const available = labAvailable();
-
-// Root-only: without root these pass with the reason logged, so a developer's
-// run stays green and says what was not checked.
-function labTest(title: string, body: (t: ExecutionContext) => Promise<void>): void {
-  test(title, async (t) => {
-    if (!available.ok) {
-      t.log(`skipped: ${available.reason}`);
-      t.pass();
-      return;
-    }
-    await body(t);
-  });
-}
+import { labTest } from './helpers/lab.js';
 
 function newLab(t: ExecutionContext): Lab {
   const lab = Lab.create('test');

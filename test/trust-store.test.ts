@@ -11,6 +11,7 @@ import { isPimError, PimError } from '../ts/errors.js';
 import { TrustStore } from '../ts/trust/store.js';
 import { testConfigText } from './helpers/config.js';
 import { newPublicKey, nodeIdOf } from './helpers/keys.js';
+import { nonRootTest } from './helpers/root.js';
 import { tempDir } from './helpers/tmp.js';
 
 const DAEMON = path.join(__dirname, '../ts/main.js');
@@ -225,13 +226,8 @@ for (const [what, make, reason] of corruptCases) {
   });
 }
 
-test('load of an unreadable file (mode 000) rejects with trust_store_corrupt', async (t) => {
-  if (process.getuid?.() === 0) {
-    // root reads any file regardless of its mode; the directory case above covers "unreadable".
-    t.log('skipped as root: mode 000 does not stop root reading');
-    t.pass();
-    return;
-  }
+// As root the directory case above covers "unreadable".
+nonRootTest('load of an unreadable file (mode 000) rejects with trust_store_corrupt', 'mode 000 does not stop root reading', async (t) => {
   const file = path.join(tempDir(t), 'trust.json');
   fs.writeFileSync(file, doc([]), { mode: 0 });
   const err = await t.throwsAsync(TrustStore.load(file));

@@ -1,6 +1,7 @@
 // What the integration tests share: a test that runs in a fresh network lab
-// (and passes, saying why, where the lab cannot run), and the pim CLI run
-// against a lab node's config, and the two-node static pair most tests start from.
+// (registered as skipped, the reason in its title, where the lab cannot run),
+// the pim CLI run against a lab node's config, and the two-node static pair
+// most tests start from.
 
 import test, { type ExecutionContext } from 'ava';
 import { run, type RunResult } from '../../ts/lab/exec.js';
@@ -19,20 +20,32 @@ export interface LabTestOptions {
 
 export type LabBody = (t: ExecutionContext, lab: Lab) => Promise<void>;
 
-/** A `test` whose body gets its own lab, cleaned up however the test ends; `prefix` overrides the namespace prefix for one test. */
+/**
+ * A test that needs the network lab (root, ip, /dev/net/tun). Where the lab
+ * cannot run it is registered as skipped with the reason in its title, so
+ * ava's summary counts it as a skip, not a pass.
+ */
+export function labTest(title: string, body: (t: ExecutionContext) => Promise<void>, opts: { serial?: boolean } = {}): void {
+  if (!available.ok) {
+    (opts.serial ? test.serial.skip : test.skip)(`${title} [skipped: ${available.reason}]`, () => undefined);
+    return;
+  }
+  (opts.serial ? test.serial : test)(title, body);
+}
+
+/** A `labTest` whose body gets its own lab, cleaned up however the test ends; `prefix` overrides the namespace prefix for one test. */
 export function labTests(opts: LabTestOptions): (title: string, body: LabBody, prefix?: string) => void {
   return (title, body, prefix = opts.prefix) => {
-    (opts.serial ? test.serial : test)(title, async (t) => {
-      if (!available.ok) {
-        t.log(`skipped: ${available.reason}`);
-        t.pass();
-        return;
-      }
-      if (opts.timeoutMs !== undefined) t.timeout(opts.timeoutMs);
-      const lab = Lab.create(prefix);
-      t.teardown(() => lab.cleanup());
-      await body(t, lab);
-    });
+    labTest(
+      title,
+      async (t) => {
+        if (opts.timeoutMs !== undefined) t.timeout(opts.timeoutMs);
+        const lab = Lab.create(prefix);
+        t.teardown(() => lab.cleanup());
+        await body(t, lab);
+      },
+      { serial: opts.serial },
+    );
   };
 }
 
