@@ -149,7 +149,6 @@ test('pim logs -f prints the history, then each new line as the daemon logs it, 
   const h = await startDaemon(t);
   const cli = runCli(t, ['logs', '-f', '-c', h.configPath]);
   await waitForOutput(t, cli, /up: /);
-  await delay(300);
   t.is(cli.child.exitCode, null, 'still running after the history');
   t.false(/pairing failed/.test(cli.stdout()));
 
@@ -172,13 +171,14 @@ test('pim logs -f prints the history, then each new line as the daemon logs it, 
 test('pim logs -f --level warn follows only warn and above', async (t) => {
   const h = await startDaemon(t);
   const cli = runCli(t, ['logs', '-f', '--level', 'warn', '-c', h.configPath]);
-  // Nothing at warn yet: wait until the CLI is surely subscribed, then log an info and a warn line.
-  await delay(1500);
-  t.is(cli.child.exitCode, null, cli.stderr());
-  h.fake.emit({ kind: 'connected', publicKey: h.peerKey, endpoint: '192.0.2.7:9100', meshIp: '10.77.1.1' });
+  // A warn line, printed from the history or live: either way the CLI is subscribed once it shows.
   h.fake.emit({ kind: 'handshake_timeout', publicKey: h.peerKey });
   await waitForOutput(t, cli, /pairing failed: timeout/);
-  await delay(200);
+  t.is(cli.child.exitCode, null, cli.stderr());
+  // Then an info and an error line, live; lines arrive in order, so the info line would show before the error.
+  h.fake.emit({ kind: 'connected', publicKey: h.peerKey, endpoint: '192.0.2.7:9100', meshIp: '10.77.1.1' });
+  h.fake.emit({ kind: 'mesh_ip_conflict', publicKey: h.peerKey, meshIp: '10.99.0.7' });
+  await waitForOutput(t, cli, / ERROR.*10\.99\.0\.7/);
   t.false(/peer connected/.test(cli.stdout()), 'the INFO line is filtered out');
   for (const l of lines(cli.stdout())) t.regex(l, / (WARN |ERROR|FATAL)/);
   cli.child.kill('SIGINT');

@@ -9,7 +9,6 @@ import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { parse as parseToml } from '../ts/config/toml.js';
 import type { Identity } from '../ts/identity/identity.js';
 import { meshIpTextFor } from '../ts/identity/mesh-ip.js';
@@ -916,7 +915,8 @@ test('peers.event reaches only the connections subscribed to peers, once each, a
 
   h.fake.emit({ kind: 'handshake_timeout', publicKey: h.alpha.id.publicKeyHex });
   await eventually(t, 'the peers.event', () => got.peers.length > 0);
-  await delay(300);
+  // A connection's answers and notifications leave in order: anything the event sent has arrived once a later call is answered.
+  await Promise.all([peersConn.call('status'), statusConn.call('status')]);
   t.is(got.peers.length, 1, 'one notification per event, however many subscriptions');
   const e = got.peers[0]!;
   t.is(e['method'], 'peers.event');
@@ -938,7 +938,7 @@ test('peers.event reaches only the connections subscribed to peers, once each, a
   await peersConn.call('peers.unsubscribe', { subscription_id: null });
   h.fake.emit({ kind: 'disconnected', publicKey: h.alpha.id.publicKeyHex });
   h.fake.emit({ kind: 'handshake_timeout', publicKey: h.beta.id.publicKeyHex });
-  await delay(400);
+  await Promise.all([peersConn.call('status'), statusConn.call('status')]);
   t.is(got.peers.length, 2, 'nothing after unsubscribe');
   t.deepEqual(got.status, []);
 });
@@ -979,8 +979,11 @@ test('logs.subscribe: {subscription_id, replayed}; exactly `replayed` logs.event
   t.true(raw.messages.slice(0, at).every((m) => m['method'] !== 'logs.event'), 'nothing replayed before the answer');
 
   await eventually(t, `${replayed} replayed events`, () => raw.messages.length >= at + 1 + replayed);
-  await delay(200);
-  const events = raw.messages.slice(at + 1);
+  // Answers and notifications leave in order: what the subscription sent before this answer is all there is.
+  const barrier = raw.send('status');
+  await eventually(t, 'the status answer', () => raw.indexOfAnswer(barrier) >= 0);
+  const afterBarrier = raw.indexOfAnswer(barrier) + 1;
+  const events = raw.messages.slice(at + 1, afterBarrier - 1);
   t.is(events.length, replayed, 'exactly `replayed` notifications, no more');
   for (const e of events) {
     t.is(e['jsonrpc'], '2.0');
@@ -1003,8 +1006,8 @@ test('logs.subscribe: {subscription_id, replayed}; exactly `replayed` logs.event
 
   // Live: a new log line arrives after the replay.
   h.fake.emit({ kind: 'handshake_timeout', publicKey: h.alpha.id.publicKeyHex });
-  await eventually(t, 'a live logs.event', () => raw.messages.length > at + 1 + replayed);
-  const live = raw.messages.slice(at + 1 + replayed);
+  await eventually(t, 'a live logs.event', () => raw.messages.length > afterBarrier);
+  const live = raw.messages.slice(afterBarrier);
   const warn = live.find((m) => m['params']?.level === 'warn');
   t.truthy(warn, JSON.stringify(live));
   t.is(warn?.['method'], 'logs.event');
@@ -1019,8 +1022,9 @@ test('logs.subscribe: {subscription_id, replayed}; exactly `replayed` logs.event
   t.is(raw.messages[raw.indexOfAnswer(un)]!['result'], null);
   const count = raw.messages.length;
   h.fake.emit({ kind: 'handshake_timeout', publicKey: h.beta.id.publicKeyHex });
-  await delay(300);
-  t.is(raw.messages.length, count, 'no logs.event after unsubscribe');
+  const after = raw.send('status');
+  await eventually(t, 'the status answer', () => raw.indexOfAnswer(after) >= 0);
+  t.deepEqual(raw.messages.slice(count).filter((m) => m['method'] === 'logs.event'), [], 'no logs.event after unsubscribe');
 });
 
 // A regression test: the replay used to be sent from a setImmediate, so a
@@ -1039,7 +1043,6 @@ test('logs.subscribe: a line logged while the subscription is being answered com
   await eventually(t, 'the subscribe answer', () => raw.indexOfAnswer(2) >= 0);
   const replayed = raw.messages[raw.indexOfAnswer(2)]!['result'].replayed as number;
   await eventually(t, 'the replay and the live line', () => raw.messages.filter((m) => m['method'] === 'logs.event').length >= replayed + 1);
-  await delay(200);
   const at = raw.indexOfAnswer(2);
   t.deepEqual(raw.messages.slice(0, at).filter((m) => m['method'] === 'logs.event').map((m) => m['params'].message), [], 'no logs.event before the subscribe answer');
   const events = raw.messages.filter((m) => m['method'] === 'logs.event');

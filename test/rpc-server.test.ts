@@ -11,10 +11,12 @@ import { EventHub, NOTIFICATION_QUEUE_LIMIT } from '../ts/rpc/events';
 import { LineSplitter } from '../ts/rpc/framing';
 import { RpcServer } from '../ts/rpc/server';
 import { tempDir } from './helpers/tmp.js';
+import { eventually } from './helpers/wait.js';
 
 type Json = Record<string, any>;
 
 const recorded: string[] = [];
+const sleeps = new Map<string, 'started' | 'finished'>();
 /** Called by logs.subscribe once it has subscribed and sent its history, while its answer is pending. */
 let replaySent: () => void = () => {};
 
@@ -24,6 +26,13 @@ const methods: MethodTable = {
   nothing: defineMethod({}, () => undefined),
   sleep: defineMethod({ ms: { type: 'integer' } }, async ({ ms }) => {
     await delay(ms);
+    return 'slept';
+  }),
+  /** A sleep whose progress a test can see: sleeps.get(tag) is 'started', then 'finished'. */
+  'sleep.tracked': defineMethod({ tag: { type: 'string' }, ms: { type: 'integer' } }, async ({ tag, ms }) => {
+    sleeps.set(tag, 'started');
+    await delay(ms);
+    sleeps.set(tag, 'finished');
     return 'slept';
   }),
   crash: defineMethod({}, () => {
@@ -290,11 +299,13 @@ test('a client that disconnects mid-request harms nothing', async (t) => {
   const leaver = await Raw.connect(t, server.path);
   await leaver.hello();
   const [conn] = server.connections;
-  leaver.send({ jsonrpc: '2.0', id: 1, method: 'sleep', params: { ms: 100 } });
-  await delay(20);
+  leaver.send({ jsonrpc: '2.0', id: 1, method: 'sleep.tracked', params: { tag: 'leaver', ms: 100 } });
+  await eventually(t, 'the request to be running', () => sleeps.get('leaver') === 'started');
   leaver.socket.destroy();
   await conn!.closed;
-  await delay(150); // the handler finishes after its client left; its answer goes nowhere
+  // The handler finishes after its client left; its answer goes nowhere (a turn of the event loop later).
+  await eventually(t, 'the handler to finish', () => sleeps.get('leaver') === 'finished');
+  await new Promise((resolve) => setImmediate(resolve));
   t.is(server.connections.size, 0);
   const client = await connect(t, server.path);
   t.is(await client.call('sleep', { ms: 1 }), 'slept');

@@ -6,7 +6,6 @@ import type { ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { PathEnv } from '../../ts/config/paths.js';
 import { Daemon } from '../../ts/daemon/daemon.js';
 import { FakeEngine } from '../../ts/native/fake-engine.js';
@@ -85,15 +84,4 @@ export async function startTestDaemon(t: ExecutionContext, opts: TestDaemonOptio
   };
 }
 
-/** Polls `check` every 20 ms; fails the test (and answers false) if it is not true within `timeoutMs`. */
-export async function eventually(t: ExecutionContext, what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      t.fail(`timed out waiting for ${what}`);
-      return false;
-    }
-    await delay(20);
-  }
-  return true;
-}
+export { eventually } from './wait.js';
