@@ -523,7 +523,7 @@ test('an engine that fails to start leaves no control socket behind', async (t) 
   fs.writeFileSync(configPath, configText(dir, { peers: [] }));
   const broken = new FakeEngine();
   // Already running: start() throws, as the native engine does when it cannot create the TUN device.
-  broken.start({ privateKey: Buffer.alloc(32), tunName: 'x', mtu: 1400, bindAddress: '127.0.0.1', listenPort: 0, fwmark: 0 }, { version: 0, meshIp: '10.77.0.1', meshPrefix: MESH_PREFIX, peers: [], trustMode: 'tofu', explicit: [], pins: [], gateway: false, gatewayBlocked: [], relays: [] }, () => undefined);
+  broken.start({ privateKey: Buffer.alloc(32), tunName: 'x', mtu: 1400, bindAddress: '127.0.0.1', listenPort: 0, fwmark: 0 }, { version: 0, meshIp: '10.77.0.1', meshPrefix: MESH_PREFIX, peers: [], trustMode: 'tofu', explicit: [], pins: [], gateway: false, gatewayBlocked: [], gatewayLanExplicit: false, relays: [] }, () => undefined);
   const opts = { configPath, pathEnv: { uid: 1000, env: {}, homedir: dir }, logDestination: { write: () => undefined } };
   await t.throwsAsync(Daemon.start({ ...opts, engine: broken }), { message: /already running/ });
   t.false(fs.existsSync(path.join(dir, 'pim.sock')));

@@ -25,6 +25,7 @@ const snapshot: EngineSnapshot = {
   pins: [],
   gateway: false,
   gatewayBlocked: [],
+  gatewayLanExplicit: false,
   relays: [],
 };
 

@@ -70,8 +70,11 @@ pub struct Routing {
     /// the OS, which forwards and masquerades them.
     pub gateway: bool,
     /// On a gateway: destinations mesh traffic is never forwarded to (the
-    /// host's own addresses and local subnets, unless the operator opted in).
+    /// host's own addresses and local subnets).
     pub gateway_blocked: Vec<Cidr>,
+    /// The operator opted in (`[gateway] allow_lan`): peers trusted
+    /// explicitly may reach `gateway_blocked`; admitted ones never do.
+    pub gateway_lan_explicit: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -145,6 +145,7 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
       ...(routing.internetVia === null ? {} : { internetVia: routing.internetVia }),
       gateway: routing.gateway,
       gatewayBlocked: routing.gatewayBlocked,
+      gatewayLanExplicit: config.gateway.allow_lan,
       relays: [...relays],
     },
     problems,

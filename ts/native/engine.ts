@@ -42,6 +42,8 @@ export interface EngineSnapshot {
   gateway: boolean;
   /** On a gateway: destinations (CIDRs) mesh traffic is never forwarded to. */
   gatewayBlocked: string[];
+  /** `[gateway] allow_lan`: explicitly trusted peers may reach `gatewayBlocked`; admitted ones never do. */
+  gatewayLanExplicit: boolean;
   /** Where relay envelopes for other nodes go next: destination node_id → neighbour key. */
   relays: { nodeId: string; via: string }[];
 }

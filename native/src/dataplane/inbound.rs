@@ -29,7 +29,7 @@ use crate::proto::control::{self, Payload, RELAY_HEADER_LEN};
 use crate::proto::endpoint::Endpoint;
 use crate::proto::session::OpenError;
 use crate::proto::wire::{self, Message};
-use crate::snapshot::PublicKey;
+use crate::snapshot::{node_id, PublicKey};
 use crate::stats::Stats;
 
 use super::context::Context;
@@ -248,18 +248,32 @@ fn deliver(ctx: &Context, peer: &Peer, packet: &[u8], peer_ip: std::net::Ipv4Add
         return Stats::inc(&ctx.stats.drop_source_mismatch);
     }
     // For us; or, on a gateway, a peer's own packet for the internet, never
-    // for the gateway host's own addresses or local networks.
+    // for the gateway host's own addresses or local networks (unless the
+    // operator let explicitly trusted peers in: hashing the key for the
+    // node_id happens only for such packets, never on the internet path).
     let for_internet = !from_internet && !ctx.in_mesh(header.dst) && {
-        let routing = &ctx.policy().routing;
-        if routing.gateway
-            && routing
-                .gateway_blocked
-                .iter()
-                .any(|c| c.contains(header.dst))
+        // One lock at a time: the policy's guard is dropped before the
+        // registry's is taken.
+        let (gateway, blocked, lan_explicit) = {
+            let policy = ctx.policy();
+            let r = &policy.routing;
+            (
+                r.gateway,
+                r.gateway_blocked.iter().any(|c| c.contains(header.dst)),
+                r.gateway_lan_explicit,
+            )
+        };
+        if gateway
+            && blocked
+            && !(lan_explicit
+                && ctx
+                    .registry()
+                    .trust()
+                    .is_explicit(&node_id(&peer.public_key)))
         {
             return Stats::inc(&ctx.stats.drop_gateway_blocked);
         }
-        routing.gateway
+        gateway
     };
     if header.dst != ctx.mesh_ip && !for_internet {
         return Stats::inc(&ctx.stats.drop_not_for_us);

@@ -241,6 +241,15 @@ fn client_and_gateway(b_is_gateway: bool) -> (Node, Node) {
 }
 
 fn client_and_gateway_blocking(b_is_gateway: bool, blocked: Vec<Cidr>) -> (Node, Node) {
+    client_and_gateway_lan(b_is_gateway, blocked, None)
+}
+
+/// `lan`: the gateway lets explicit peers reach `blocked`, and trusts A explicitly (Some(true)) or not.
+fn client_and_gateway_lan(
+    b_is_gateway: bool,
+    blocked: Vec<Cidr>,
+    lan: Option<bool>,
+) -> (Node, Node) {
     let (ua, ub) = (loopback(), loopback());
     let (aa, ab) = (ua.local_addr().unwrap(), ub.local_addr().unwrap());
     let b_key = StaticKeys::from_private([2; 32]).public;
@@ -255,6 +264,16 @@ fn client_and_gateway_blocking(b_is_gateway: bool, blocked: Vec<Cidr>) -> (Node,
     let mut sb = snapshot(IP_B, vec![peer(1, IP_A, Some(aa), true)]);
     sb.routing.gateway = b_is_gateway;
     sb.routing.gateway_blocked = blocked;
+    if let Some(a_explicit) = lan {
+        sb.routing.gateway_lan_explicit = true;
+        let a_key = StaticKeys::from_private([1; 32]).public;
+        let explicit = if a_explicit {
+            [node_id(&a_key)].into()
+        } else {
+            Default::default()
+        };
+        sb.trust = TrustPolicy::new(TrustMode::Tofu, explicit, Default::default());
+    }
     (start(1, ua, sa), start(2, ub, sb))
 }
 
@@ -320,6 +339,25 @@ fn a_gateway_forwards_to_the_internet_only_never_to_its_blocked_destinations() {
         tun_is_quiet(&b.kernel),
         "nothing blocked reached the gateway's OS"
     );
+}
+
+#[test]
+fn with_allow_lan_only_an_explicit_peer_reaches_the_gateways_lan() {
+    let lan = Cidr {
+        network: "192.168.1.0".parse().unwrap(),
+        len: 24,
+    };
+    let to_lan = packet(IP_A, "192.168.1.20".parse().unwrap(), b"to the LAN");
+    let (a, b) = client_and_gateway_lan(true, vec![lan], Some(true));
+    a.kernel.send(&to_lan).unwrap();
+    assert_eq!(recv(&b.kernel), to_lan, "an explicit peer gets through");
+
+    let (a, b) = client_and_gateway_lan(true, vec![lan], Some(false));
+    a.kernel.send(&to_lan).unwrap();
+    wait_for("a peer admitted on first use to be refused", || {
+        b.engine.stats().drop_gateway_blocked == 1
+    });
+    assert!(tun_is_quiet(&b.kernel), "nothing reached the gateway's OS");
 }
 
 #[test]

@@ -73,6 +73,8 @@ pub struct EngineSnapshot {
     pub gateway: bool,
     /// On a gateway: CIDRs mesh traffic is never forwarded to.
     pub gateway_blocked: Vec<String>,
+    /// `[gateway] allow_lan`: explicitly trusted peers may reach `gateway_blocked`.
+    pub gateway_lan_explicit: bool,
     /// The relay forwarding table: where envelopes for other nodes go next.
     pub relays: Vec<RelayRoute>,
 }
@@ -286,6 +288,7 @@ impl TryFrom<EngineSnapshot> for Snapshot {
                     .iter()
                     .map(|c| cidr(c))
                     .collect::<Result<_, _>>()?,
+                gateway_lan_explicit: s.gateway_lan_explicit,
             },
             relays: s
                 .relays
