@@ -26,7 +26,8 @@ type Json = Record<string, any>;
 process.umask(0o022);
 
 const MESH_PREFIX = '10.77.0.0/16';
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+/** The levels on the wire (pim-ui's): a fatal line is sent as an error. */
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
 
 interface PeerEntry {
   id: Identity;
@@ -230,14 +231,16 @@ test('status: every field of docs/RPC.md with its type', async (t) => {
   t.is(s['x25519_pubkey'], h.daemon.identity.publicKeyHex);
   t.is(s['mesh_ip'], meshIpTextFor(h.daemon.identity.nodeId, parseCidr(MESH_PREFIX)!));
   t.deepEqual(s['interface'], { name: 'pimtest0', up: true, mtu: 1400 });
-  t.true(Array.isArray(s['role']) && s['role'].length > 0 && s['role'].every(isString));
+  t.deepEqual(s['role'], ['client'], 'no gateway role, no routes to relay');
   t.true(isCount(s['transport']?.udp?.port));
   t.is(s['trust']?.mode, 'tofu');
   t.is(s['peers'].length, 2);
   for (const p of s['peers'] as Json[]) checkPeerSummary(t, p);
   t.true(isCount(s['routes']?.active));
+  t.is(s['routes']?.expired, 0);
   t.true('selected_gateway' in s['routes']);
   for (const k of ['forwarded_bytes', 'forwarded_packets', 'dropped', 'congestion_drops']) t.true(isCount(s['stats']?.[k]), `stats.${k}`);
+  t.true('dropped_reason' in s['stats'] && 'conntrack_size' in s['stats'], 'stats has dropped_reason and conntrack_size');
   t.true(isCount(s['uptime_s']));
   t.true(isBool(s['route_on']));
   t.true(isBool(s['kill_switch']));
@@ -313,8 +316,8 @@ test('peers.add_static: wrong types get -32602 naming the param; the file is unt
     [{ address: '192.0.2.9:9100', public_key: 5 }, 'public_key'],
     [{ address: 5, public_key: key }, 'address'],
     [{ address: '192.0.2.9:9100', public_key: key, label: 7 }, 'label'],
-    [{ address: '192.0.2.9:9100' }, 'public_key'],
     [{ public_key: key }, 'address'],
+    [{ address: '192.0.2.9:9100', public_key: key, mechanism: 'wifi_direct' }, 'mechanism'],
     [{ address: '192.0.2.9:9100', public_key: 'abc' }, 'public_key'],
     [{ address: '192.0.2.9:9100', public_key: key.toUpperCase() }, 'public_key'],
     [{ address: '192.0.2.9:9100', public_key: key, colour: 'red' }, 'colour'],
@@ -467,15 +470,14 @@ test('peers.remove removes the named peer even when the file was edited by hand 
 
 // ── peers.pair / peers.forget ───────────────────────────────────────────────
 
-test('peers.pair on a peer the engine reports: {node_id, state}, persisted in the trust store', async (t) => {
+test('peers.pair on a peer the engine reports: its PeerSummary, persisted in the trust store', async (t) => {
   const h = await startDaemon(t);
   const c = await h.client();
   const stranger = newIdentity();
   h.fake.setPeer({ publicKey: stranger.publicKeyHex, meshIp: meshIpTextFor(stranger.nodeId, parseCidr(MESH_PREFIX)!), endpoint: '203.0.113.4:5555', state: 'active', configured: false, rxBytes: 0, txBytes: 0 });
   const r = await c.call<Json>('peers.pair', { node_id: stranger.nodeId, trust: 'persist' });
-  t.deepEqual(Object.keys(r).sort(), ['node_id', 'state']);
+  checkPeerSummary(t, r);
   t.is(r['node_id'], stranger.nodeId);
-  t.true(['active', 'connecting', 'failed', 'relayed'].includes(r['state']), r['state']);
   const store = JSON.parse(read(path.join(h.dir, 'trust.json'))) as Json;
   t.true(JSON.stringify(store).includes(stranger.nodeId), 'the pairing is persisted');
   // Also by short id, without trust.
@@ -483,13 +485,13 @@ test('peers.pair on a peer the engine reports: {node_id, state}, persisted in th
   t.is(r2['node_id'], stranger.nodeId);
 });
 
-test('peers.forget on a peer the engine reports: {forgot_identity: true}; its pin and session are gone', async (t) => {
+test('peers.forget on a peer the engine reports: {forgot_identity: true, deleted_messages: 0, deleted_conversation: false}; its pin and session are gone', async (t) => {
   const h = await startDaemon(t);
   const c = await h.client();
   const stranger = newIdentity();
   h.fake.setPeer({ publicKey: stranger.publicKeyHex, meshIp: meshIpTextFor(stranger.nodeId, parseCidr(MESH_PREFIX)!), endpoint: '203.0.113.4:5555', state: 'active', configured: false, rxBytes: 0, txBytes: 0 });
   await c.call('peers.pair', { node_id: stranger.nodeId });
-  t.deepEqual(await c.call('peers.forget', { node_id: stranger.nodeId }), { forgot_identity: true });
+  t.deepEqual(await c.call('peers.forget', { node_id: stranger.nodeId, also_delete_messages: true }), { forgot_identity: true, deleted_messages: 0, deleted_conversation: false });
   t.false(read(path.join(h.dir, 'trust.json')).includes(stranger.nodeId), 'the trust record is gone from disk');
   t.is(byKey(await c.call<Json[]>('peers.list'), stranger.publicKeyHex), undefined);
 });
@@ -504,6 +506,7 @@ test('peers.pair / peers.forget: an unknown node_id gets -32010; wrong types -32
     ['peers.pair', { node_id: 1 }, 'node_id'],
     ['peers.pair', { node_id: h.alpha.id.nodeId, trust: 'maybe' }, 'trust'],
     ['peers.forget', { node_id: [] }, 'node_id'],
+    ['peers.forget', { node_id: h.alpha.id.nodeId, also_delete_messages: 'yes' }, 'also_delete_messages'],
     ['peers.forget', {}, 'node_id'],
   ] as const) {
     const err = await rpcError(t, c.call(method, params));
@@ -514,7 +517,7 @@ test('peers.pair / peers.forget: an unknown node_id gets -32010; wrong types -32
 
 // ── route.table, gateway.status ─────────────────────────────────────────────
 
-test('route.table: {routes:[{destination, via, hops, is_gateway, age_s}], gateways:[]}', async (t) => {
+test('route.table: {routes:[{destination, via, hops, learned_from, is_gateway, load, age_s}], gateways:[]}', async (t) => {
   const h = await startDaemon(t);
   const c = await h.client();
   t.deepEqual(await c.call('route.table'), { routes: [], gateways: [] }, 'no active peer, no route');
@@ -525,9 +528,11 @@ test('route.table: {routes:[{destination, via, hops, is_gateway, age_s}], gatewa
   t.deepEqual(table['gateways'], []);
   t.is(table['routes'].length, 1);
   const r = table['routes'][0] as Json;
-  t.deepEqual(Object.keys(r).sort(), ['age_s', 'destination', 'hops', 'is_gateway', 'via']);
+  t.deepEqual(Object.keys(r).sort(), ['age_s', 'destination', 'hops', 'is_gateway', 'learned_from', 'load', 'via']);
   t.is(r['destination'], `${meshIp}/32`);
-  t.true(r['via'] === h.alpha.id.nodeId || r['via'] === h.alpha.id.nodeId.slice(0, 8), r['via']);
+  t.is(r['via'], h.alpha.id.nodeId);
+  t.is(r['learned_from'], h.alpha.id.nodeId);
+  t.is(r['load'], null);
   t.is(r['hops'], 1);
   t.is(r['is_gateway'], false);
   t.is(r['age_s'], 4);
@@ -574,14 +579,14 @@ test('gateway.preflight: {supported, platform, checks:[{name, ok, detail}], sugg
   t.is((await rpcError(t, c.call('gateway.preflight', { nat_interface: 'x' }))).code, -32602);
 });
 
-test('gateway.enable / gateway.disable: {active, nat_interface}; status and gateway.status follow; persisted, comments kept; gateway.event sent', async (t) => {
+test('gateway.enable / gateway.disable: {active, nat_interface, advertised_routes}; status and gateway.status follow; persisted, comments kept; gateway.event sent', async (t) => {
   const h = await startDaemon(t);
   const c = await h.client();
   const events: Json[] = [];
   c.onNotification((method, params) => events.push({ method, params }));
   await c.call('gateway.subscribe');
   const on = await c.call<Json>('gateway.enable', { nat_interface: 'ethfake0' });
-  t.deepEqual(on, { active: true, nat_interface: 'ethfake0' });
+  t.deepEqual(on, { active: true, nat_interface: 'ethfake0', advertised_routes: ['0.0.0.0/0'] });
   const gs = await c.call<Json>('gateway.status');
   t.is(gs['active'], true);
   t.is(gs['nat_interface'], 'ethfake0');
@@ -600,8 +605,9 @@ test('gateway.enable / gateway.disable: {active, nat_interface}; status and gate
   t.true('detail' in ev);
 
   const off = await c.call<Json>('gateway.disable');
-  t.deepEqual(Object.keys(off).sort(), ['active', 'nat_interface']);
+  t.deepEqual(Object.keys(off).sort(), ['active', 'advertised_routes', 'nat_interface']);
   t.is(off['active'], false);
+  t.deepEqual(off['advertised_routes'], []);
   t.is((await c.call<Json>('gateway.status'))['active'], false);
   t.false((await c.call<Json>('status'))['role'].includes('gateway'));
   t.true(h.network.calls.some((x) => x === 'removeGatewayNat()'));
@@ -729,7 +735,8 @@ test('config.save dry_run: saved false, the file untouched, requires_restart exa
     .replace('listen_port = 0', 'listen_port = 9555')
     .replace('level = "debug"', 'level = "info"')
     .concat(`[[peers]]\naddress = "192.0.2.9:9100"\npublic_key = "${gamma.publicKeyHex}"\n`);
-  const r = await c.call<Json>('config.save', { config: text, dry_run: true });
+  // With the format pim-ui names on every save.
+  const r = await c.call<Json>('config.save', { format: 'toml', config: text, dry_run: true });
   t.is(r['saved'], false);
   t.true(Array.isArray(r['requires_restart']));
   t.deepEqual([...r['requires_restart']].sort(), ['interface.mtu', 'transport.listen_port']);
@@ -873,6 +880,8 @@ test('config.save: wrong param types get -32602 naming the param', async (t) => 
     [{ config: 5 }, 'config'],
     [{}, 'config'],
     [{ config: h.original, dry_run: 'yes' }, 'dry_run'],
+    [{ format: 'json', config: h.original }, 'format'],
+    [{ format: 1, config: h.original }, 'format'],
   ] as const) {
     const err = await rpcError(t, c.call('config.save', params));
     t.is(err.code, -32602, JSON.stringify(params));
@@ -884,7 +893,7 @@ test('config.save: wrong param types get -32602 naming the param', async (t) => 
 // ── subscriptions ───────────────────────────────────────────────────────────
 
 for (const topic of ['status', 'peers', 'gateway', 'logs'] as const) {
-  test(`${topic}.subscribe → {subscription_id}; ${topic}.unsubscribe with an id, with null and without params → null`, async (t) => {
+  test(`${topic}.subscribe → {subscription_id}; ${topic}.unsubscribe with an id → null (an unknown one too); without an id -32602, the subscriptions kept`, async (t) => {
     const h = await startDaemon(t);
     const c = await h.client();
     const a = await c.call<Json>(`${topic}.subscribe`);
@@ -894,11 +903,13 @@ for (const topic of ['status', 'peers', 'gateway', 'logs'] as const) {
     const b = await c.call<Json>(`${topic}.subscribe`);
     t.not(b['subscription_id'], a['subscription_id'], 'each subscription has its own id');
     t.is(await c.call(`${topic}.unsubscribe`, { subscription_id: a['subscription_id'] }), null);
-    t.is(await c.call(`${topic}.unsubscribe`, { subscription_id: null }), null);
-    t.is(await c.call(`${topic}.unsubscribe`), null);
-    const err = await rpcError(t, c.call(`${topic}.unsubscribe`, { subscription_id: 5 }));
-    t.is(err.code, -32602);
-    t.true(err.message.includes('subscription_id'));
+    t.is(await c.call(`${topic}.unsubscribe`, { subscription_id: a['subscription_id'] }), null, 'again: idempotent');
+    for (const params of [{ subscription_id: null }, undefined, { subscription_id: 5 }]) {
+      const err = await rpcError(t, c.call(`${topic}.unsubscribe`, params));
+      t.is(err.code, -32602, JSON.stringify(params));
+      t.true(err.message.includes('subscription_id'));
+    }
+    t.is(await c.call(`${topic}.unsubscribe`, { subscription_id: b['subscription_id'] }), null);
   });
 }
 
@@ -910,7 +921,7 @@ test('peers.event reaches only the connections subscribed to peers, once each, a
   peersConn.onNotification((method, params) => got.peers.push({ method, params }));
   statusConn.onNotification((method, params) => got.status.push({ method, params }));
   const first = await peersConn.call<Json>('peers.subscribe');
-  await peersConn.call<Json>('peers.subscribe'); // a second subscription: still one event per event
+  const second = await peersConn.call<Json>('peers.subscribe'); // a second subscription: still one event per event
   await statusConn.call('status.subscribe');
 
   h.fake.emit({ kind: 'handshake_timeout', publicKey: h.alpha.id.publicKeyHex });
@@ -934,8 +945,8 @@ test('peers.event reaches only the connections subscribed to peers, once each, a
   await eventually(t, 'the second peers.event', () => got.peers.length > 1);
   t.is(got.peers[1]!['params'].kind, 'connected');
 
-  // Dropping them all (null): nothing more arrives.
-  await peersConn.call('peers.unsubscribe', { subscription_id: null });
+  // Dropping the last one: nothing more arrives.
+  await peersConn.call('peers.unsubscribe', { subscription_id: second['subscription_id'] });
   h.fake.emit({ kind: 'disconnected', publicKey: h.alpha.id.publicKeyHex });
   h.fake.emit({ kind: 'handshake_timeout', publicKey: h.beta.id.publicKeyHex });
   await Promise.all([peersConn.call('status'), statusConn.call('status')]);
@@ -958,7 +969,7 @@ test('status.event reaches a status subscriber (interface_down on stop) and not 
   const down = s.find((n) => n['method'] === 'status.event' && n['params'].kind === 'interface_down');
   t.truthy(down, JSON.stringify(s));
   t.true(isIso(down?.['params'].at));
-  t.true('detail' in (down?.['params'] ?? {}));
+  t.deepEqual(down?.['params'].detail, { interface: 'pimtest0' });
   t.deepEqual(p.filter((n) => n['method'] === 'status.event'), []);
 });
 
@@ -1017,7 +1028,7 @@ test('logs.subscribe: {subscription_id, replayed}; exactly `replayed` logs.event
   t.true(Date.parse(warn?.['params'].ts) >= Date.parse(events[events.length - 1]!['params'].ts));
 
   // After logs.unsubscribe, no more.
-  const un = raw.send('logs.unsubscribe', null);
+  const un = raw.send('logs.unsubscribe', { subscription_id: answer['result'].subscription_id });
   await eventually(t, 'the unsubscribe answer', () => raw.indexOfAnswer(un) >= 0);
   t.is(raw.messages[raw.indexOfAnswer(un)]!['result'], null);
   const count = raw.messages.length;

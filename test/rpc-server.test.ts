@@ -52,8 +52,8 @@ const methods: MethodTable = {
     setImmediate(() => ctx.notify('logs', { message: 'sent after the answer' }));
     return { subscription_id: subscriptionId, replayed: 2 };
   }),
-  'status.unsubscribe': defineMethod({ subscription_id: { type: 'string', optional: true } }, (p, ctx) => {
-    ctx.unsubscribe('status', p.subscription_id ?? null);
+  'status.unsubscribe': defineMethod({ subscription_id: { type: 'string' } }, (p, ctx) => {
+    ctx.unsubscribe('status', p.subscription_id);
     return null;
   }),
 };
@@ -371,10 +371,43 @@ test('the hub: one delivery per subscribed connection, ids per connection, close
   hub.publish('peers', {});
   hub.publish('logs', {});
   t.is(got.a.length, 2, 'removed from every topic');
-  hub.subscribe(b, 'gateway');
-  t.true(hub.unsubscribe(b, 'gateway', null));
+  const gateway = hub.subscribe(b, 'gateway');
+  t.true(hub.unsubscribe(b, 'gateway', gateway));
   hub.publish('gateway', {});
   t.deepEqual(got.b, []);
+});
+
+test('the hub: a filtered subscription gets what its filter lets through, and a connection gets each notification once across its subscriptions', (t) => {
+  const hub = new EventHub();
+  const got: string[] = [];
+  const a = { id: 'a', deliver: (line: string) => got.push(JSON.parse(line).params.level) };
+  const warnUp = hub.subscribe(a, 'logs', (p) => p.level === 'warn' || p.level === 'error');
+  hub.publish('logs', { level: 'info' });
+  hub.publish('logs', { level: 'error' });
+  t.deepEqual(got, ['error']);
+  t.false(hub.receives(a, 'logs', { level: 'info' }));
+  t.true(hub.receives(a, 'logs', { level: 'warn' }));
+  hub.subscribe(a, 'logs', (p) => p.level === 'info' || p.level === 'error');
+  hub.publish('logs', { level: 'info' });
+  hub.publish('logs', { level: 'error' });
+  hub.publish('logs', { level: 'debug' });
+  t.deepEqual(got, ['error', 'info', 'error'], 'info through the second, error once though both let it through, debug through neither');
+  hub.unsubscribe(a, 'logs', warnUp);
+  hub.publish('logs', { level: 'warn' });
+  t.deepEqual(got, ['error', 'info', 'error']);
+});
+
+test('the hub: a notification with a wider audience reaches subscribers of each of its topics, once each', (t) => {
+  const hub = new EventHub();
+  const got = { a: [] as string[], b: [] as string[], c: [] as string[] };
+  const conn = (name: keyof typeof got) => ({ id: name, deliver: (line: string) => got[name].push(JSON.parse(line).method) });
+  const [a, b, c] = [conn('a'), conn('b'), conn('c')];
+  hub.subscribe(a, 'status');
+  hub.subscribe(b, 'status');
+  hub.subscribe(b, 'gateway');
+  hub.subscribe(c, 'peers');
+  hub.publish('gateway', { kind: 'enabled' }, ['gateway', 'status']);
+  t.deepEqual(got, { a: ['gateway.event'], b: ['gateway.event'], c: [] });
 });
 
 test('what a subscribing call sends, and live events meanwhile, come after its answer, in order', async (t) => {

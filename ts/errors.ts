@@ -12,6 +12,7 @@ export const ERRORS = {
   peer_not_found: { rpc: -32010, exit: 1, summary: 'no peer matches the given id' },
   peer_exists: { rpc: -32011, exit: 1, summary: 'the peer is already configured' },
   invalid_peer_address: { rpc: -32012, exit: 2, summary: 'the peer address is not host:port' },
+  peer_key_unknown: { rpc: -32013, exit: 2, summary: 'no public key was given and none was heard at that address' },
   config_invalid: { rpc: -32020, exit: 1, summary: 'the configuration failed validation' },
   config_save_rejected: { rpc: -32021, exit: 1, summary: 'the configuration could not be written' },
   gateway_preflight_failed: { rpc: -32030, exit: 1, summary: 'the gateway cannot be enabled on this machine' },

@@ -72,13 +72,18 @@ export function saveConfigText(d: ConfigEditDeps, text: string, dryRun: boolean)
   return d.state.edit(() => saveConfig(d, text, dryRun));
 }
 
+/** -32012 unless the address is host:port. */
+export function checkPeerAddress(address: string): void {
+  if (parseHostPort(address) === null) {
+    throw new PimError('invalid_peer_address', `'${address}' is not host:port (an IPv4 address or DNS name, and a port 1-65535)`);
+  }
+}
+
 export async function addStaticPeer(
   d: ConfigEditDeps,
   peer: { address: string; publicKey: string; label?: string | undefined },
 ): Promise<{ nodeId: string; configEntryId: string }> {
-  if (parseHostPort(peer.address) === null) {
-    throw new PimError('invalid_peer_address', `'${peer.address}' is not host:port (an IPv4 address or DNS name, and a port 1-65535)`);
-  }
+  checkPeerAddress(peer.address);
   const key = parsePublicKeyHex(peer.publicKey);
   if (key === null) throw new PimError('invalid_params', "invalid params: 'public_key' must be 64 lowercase hex characters");
   if (peer.publicKey === d.selfKey) throw new PimError('invalid_params', "invalid params: 'public_key' is this node's own key");

@@ -27,12 +27,12 @@ import { FWMARK } from '../routing/os-routes.js';
 import { buildMethods, type MethodDeps } from '../rpc/methods/index.js';
 import { notificationFor } from '../rpc/notify.js';
 import { RpcServer } from '../rpc/server.js';
-import type { StatusView } from '../rpc/wire.js';
+import { logEventWire, type StatusView } from '../rpc/wire.js';
 import { Pairing } from '../trust/pairing.js';
 import { isExplicit, pinOnFirstUse, refusalAdvice } from '../trust/policy.js';
 import { TrustStore } from '../trust/store.js';
 import { VERSION } from '../version.js';
-import { addStaticPeer, removeStaticPeer, saveConfigText } from './config-ops.js';
+import { addStaticPeer, checkPeerAddress, removeStaticPeer, saveConfigText } from './config-ops.js';
 import { ConfigState } from './config-state.js';
 import { handleEngineEvent } from './engine-events.js';
 import { logEvent } from './event-log.js';
@@ -44,6 +44,7 @@ import { PolicyApplier } from './policy.js';
 import { Probes } from './probes.js';
 import { reloadConfig, type ReloadResult } from './reload.js';
 import { resolveEndpoints } from './resolve.js';
+import { nodeRoles, RoleWatch, type NodeRole } from './roles.js';
 import { RouteManager } from './routing.js';
 import { RuntimeMonitor } from './runtime-metrics.js';
 import { compileSnapshot, meshAddressing, type MeshAddressing } from './snapshot.js';
@@ -80,6 +81,7 @@ export class Daemon {
   readonly pairing: Pairing;
   readonly network: OsNetwork;
   private readonly probes: Probes;
+  private readonly roleWatch: RoleWatch;
 
   private constructor(
     readonly state: ConfigState,
@@ -99,7 +101,7 @@ export class Daemon {
     this.events.subscribe((e) => logEvent(log, e));
     this.events.subscribe((e) => {
       const n = notificationFor(e, Date.now());
-      this.server?.events.publish(n.topic, { ...n.params, at: new Date().toISOString() });
+      this.server?.events.publish(n.topic, { ...n.params, at: new Date().toISOString() }, n.audience);
     });
     this.book = new PeerBook(trust, this.failures, new RefusedAttempts(), () => this.discovery?.list() ?? []);
     const config = (): Config => state.current;
@@ -134,6 +136,7 @@ export class Daemon {
       onChanged: () => {
         this.policy.refresh();
         this.routing.reevaluate();
+        this.roleWatch.check();
       },
       isExplicit: (publicKey) => isExplicit(publicKey, state.current, trust.records),
     });
@@ -156,10 +159,14 @@ export class Daemon {
       engine,
       events: this.events,
       onRoleChanged: () => {
-        this.events.emit({ type: 'role_changed', roles: this.roles() });
+        this.roleWatch.check();
         this.mesh.advertiseAll();
       },
     });
+    this.roleWatch = new RoleWatch(
+      () => this.roles(),
+      (roles) => this.events.emit({ type: 'role_changed', roles }),
+    );
     this.pairing = new Pairing({
       store: trust,
       refused: this.book.refused,
@@ -184,7 +191,7 @@ export class Daemon {
     }
     const state = new ConfigState(config, opts.configPath, opts.pathEnv);
     const d = new Daemon(state, identity, meshAddressing(config, identity), opts.engine, logger, history, trust, endpoints, opts);
-    history.onEntry((entry) => d.server?.events.publish('logs', { ...entry, at: new Date().toISOString() }));
+    history.onEntry((entry) => d.server?.events.publish('logs', logEventWire(entry)));
     const methods = buildMethods(d.methodDeps());
     d.server = await RpcServer.listen({
       path: config.rpc.socket,
@@ -256,9 +263,9 @@ export class Daemon {
     return this.state.current;
   }
 
-  /** The roles `status` reports. */
-  roles(): string[] {
-    return this.gateway.active ? ['node', 'gateway'] : ['node'];
+  /** The roles `status` reports (roles.ts). */
+  roles(): NodeRole[] {
+    return nodeRoles(this.gateway.active, this.mesh.table.reachable());
   }
 
   /** The roles this node advertises to the mesh. */
@@ -295,9 +302,12 @@ export class Daemon {
   peers(): PeerView[] {
     const engine = this.engine.peers();
     const prefix = parseCidr(this.addressing.meshPrefix)!;
-    return peerViews([...engine, ...this.book.absent(engine, prefix)], this.state.current, this.failures.all, (pk) => this.mesh.route(pk), (peer) =>
-      refusalAdvice(peer, this.state.current, this.book.trust.records),
-    );
+    const now = Date.now();
+    return peerViews([...engine, ...this.book.absent(engine, prefix)], this.state.current, this.failures.all, {
+      route: (pk) => this.mesh.route(pk),
+      advise: (peer) => refusalAdvice(peer, this.state.current, this.book.trust.records),
+      heardMsAgo: (pk) => this.book.heardMsAgo(pk, now),
+    });
   }
 
   /** TOFU: the first session with a peer nobody named pins its node_id to its address. */
@@ -326,6 +336,7 @@ export class Daemon {
       peers: () => this.peers(),
       discoveryDrops: () => this.discovery?.dropped,
       advertsIgnored: () => this.mesh.ignored,
+      expiredRoutes: () => this.mesh.table.unreachable().length,
       routing: this.routing,
       startedAt: this.startedAt,
     });
@@ -340,9 +351,17 @@ export class Daemon {
       status: { status: () => this.status() },
       peers: {
         peers: () => this.peers(),
+        checkAddress: checkPeerAddress,
+        keysHeardAt: (address) => this.book.keysHeardAt(address),
         addStatic: (peer) => addStaticPeer(edits, peer),
         removeStatic: (ref) => removeStaticPeer(edits, ref),
-        pair: (id) => this.pairing.pair(id),
+        pair: async (id) => {
+          const nodeId = await this.pairing.pair(id);
+          const view = this.peers().find((v) => v.nodeId === nodeId);
+          // A paired peer is in the trust store, so it is always listed.
+          if (view === undefined) throw new Error(`paired ${nodeId} but it is not listed`);
+          return view;
+        },
         forget: (id) => this.pairing.forget(id),
         ping: async (id, timeoutMs) => {
           const engine = this.engine.peers();

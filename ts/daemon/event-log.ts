@@ -32,7 +32,7 @@ export function logEvent(log: Logger, e: DaemonEvent): void {
       if (!e.initial) log.info({ event: 'kill_switch', engaged: false }, 'internet reachable again through the mesh');
       return;
     case 'role_changed':
-      return; // gateway_enabled / gateway_disabled say why
+      return log.info({ event: 'role_changed', roles: e.roles }, `this node's roles: ${e.roles.join(', ')}`);
     case 'gateway_enabled':
       return log.info({ event: 'gateway_enabled', nat_interface: e.natInterface }, `gateway on: the mesh is masqueraded out of ${e.natInterface}`);
     case 'gateway_disabled':

@@ -6,6 +6,7 @@
 import type { DiscoveredNode } from '../discovery/discovery.js';
 import type { PairFailedReason } from '../peers/failures.js';
 import type { PeerView } from '../peers/view.js';
+import type { NodeRole } from './roles.js';
 
 /** A peer as an event can describe it: its full view, or what is known (key and/or address). */
 export type EventPeer = { view: PeerView } | { publicKey: string | null; endpoint: string | null };
@@ -21,7 +22,7 @@ export type DaemonEvent =
   | { type: 'gateway_lost'; nodeId: string }
   /** `initial`: the state at `route on`, reported but not news worth a log line when not blocking. */
   | { type: 'kill_switch'; engaged: boolean; reason: string | null; initial: boolean }
-  | { type: 'role_changed'; roles: string[] }
+  | { type: 'role_changed'; roles: NodeRole[] }
   | { type: 'gateway_enabled'; natInterface: string }
   | { type: 'gateway_disabled'; natInterface: string | null }
   | { type: 'peer_connected'; peer: EventPeer; endpoint: string; meshIp: string }

@@ -7,6 +7,7 @@ import { nodeIdFromPublicKey } from '../identity/node-id.js';
 import type { Engine } from '../native/engine.js';
 import type { PeerView } from '../peers/view.js';
 import type { StatusView } from '../rpc/wire.js';
+import type { NodeRole } from './roles.js';
 import type { MeshAddressing } from './snapshot.js';
 
 export interface StatusDeps {
@@ -15,14 +16,23 @@ export interface StatusDeps {
   addressing: MeshAddressing;
   engine: Pick<Engine, 'stats' | 'localPort'>;
   interfaceUp(): boolean;
-  roles(): string[];
+  roles(): NodeRole[];
   peers(): PeerView[];
   /** LAN announcements dropped by discovery, when it runs. */
   discoveryDrops(): { malformed: number; spoofed: number } | undefined;
   /** Roles and routes from peers not trusted explicitly, ignored (daemon/mesh.ts). */
   advertsIgnored(): { roles: number; routes: number };
+  /** Routes lost and still held as unreachable (distance-vector.ts). */
+  expiredRoutes(): number;
   routing: { readonly on: boolean; readonly selected: string | null; readonly killSwitch: boolean };
   startedAt: Date;
+}
+
+/** The counter with the most drops (the first by name among equals); null while nothing was dropped. */
+export function mostDropped(drops: Record<string, number>): string | null {
+  let top: [string, number] = ['', 0];
+  for (const entry of Object.entries(drops).sort(([a], [b]) => a.localeCompare(b))) if (entry[1] > top[1]) top = entry;
+  return top[1] > 0 ? top[0] : null;
 }
 
 export function buildStatus(d: StatusDeps): StatusView {
@@ -53,6 +63,7 @@ export function buildStatus(d: StatusDeps): StatusView {
     peers,
     routes: {
       active: peers.filter((p) => p.state === 'active' || p.state === 'relayed').length,
+      expired: d.expiredRoutes(),
       selectedGateway: d.routing.selected === null ? null : nodeIdFromPublicKey(Buffer.from(d.routing.selected, 'hex')),
     },
     stats: {
@@ -60,6 +71,7 @@ export function buildStatus(d: StatusDeps): StatusView {
       forwardedBytes: n('forwarded_bytes'),
       forwardedPackets: n('forwarded_packets'),
       dropped: Object.values(drops).reduce((a, b) => a + b, 0),
+      droppedReason: mostDropped(drops),
       congestionDrops: n('drop_queue_full'),
       drops,
       txBytes: n('tx_bytes'),

@@ -23,8 +23,8 @@ export class PeerBook {
     readonly trust: TrustStore,
     readonly failures: PairFailures,
     readonly refused: RefusedAttempts,
-    /** Nodes LAN discovery heard: key and the address to dial. */
-    private readonly discovered: () => readonly { publicKey: string; address: string }[] = () => [],
+    /** Nodes LAN discovery heard: key, the address to dial, and when it was last heard (ms since the epoch). */
+    private readonly discovered: () => readonly { publicKey: string; address: string; lastSeen: number }[] = () => [],
   ) {}
 
   /** Peers the engine does not hold, shown as not connected (failed when a failure is recorded). */
@@ -75,6 +75,25 @@ export class PeerBook {
       throw new PimError('invalid_params', `invalid params: '${id}' matches more than one peer; give more characters`);
     }
     throw new PimError('peer_not_found', `no peer has node_id ${id}`, { hint: 'list peers with `pim peers`' });
+  }
+
+  /**
+   * How long ago this node last heard of a peer without the engine's help:
+   * its latest LAN announcement or refused handshake, else when it was
+   * paired or pinned. Undefined when none of them knows it.
+   */
+  heardMsAgo(publicKey: string, nowMs: number): number | undefined {
+    const times = [
+      ...this.discovered().filter((d) => d.publicKey === publicKey).map((d) => d.lastSeen),
+      ...this.refused.all.filter((r) => r.publicKey === publicKey).map((r) => r.at.getTime()),
+      ...this.trust.records.filter((r) => r.publicKey === publicKey).map((r) => Date.parse(r.firstSeen)),
+    ];
+    return times.length === 0 ? undefined : Math.max(0, nowMs - Math.max(...times));
+  }
+
+  /** The public keys LAN discovery heard announced from exactly this ip:port. */
+  keysHeardAt(address: string): string[] {
+    return [...new Set(this.discovered().filter((d) => d.address === address).map((d) => d.publicKey))];
   }
 
   /** The trusted peer pinned at `endpoint`, if any (to attribute failures known only by address). */

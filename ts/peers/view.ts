@@ -22,6 +22,7 @@ export interface PeerView {
   path: string;
   routeHops: number;
   lastHandshakeS: number | null;
+  /** Since this node last heard from the peer (see ViewSources.heardMsAgo); null: never heard, never paired or pinned. */
   lastSeenS: number | null;
   rxBytes: number;
   txBytes: number;
@@ -48,13 +49,20 @@ function viewState(s: PeerStatus, failure: PairFailure | undefined): PeerViewSta
 
 export type RefusalAdvice = (peer: { nodeId: string; endpoint: string | null }) => { conflictsWith: string | null; hint: string };
 
-export function peerViews(
-  statuses: readonly PeerStatus[],
-  config: Config,
-  failures: ReadonlyMap<string, PairFailure>,
-  route: (publicKey: string) => Route | undefined = () => undefined,
-  advise: RefusalAdvice = () => ({ conflictsWith: null, hint: '' }),
-): PeerView[] {
+/** What the views add to the engine's facts, beyond the config and failures. */
+export interface ViewSources {
+  route?: (publicKey: string) => Route | undefined;
+  advise?: RefusalAdvice;
+  /**
+   * For a peer the engine has no packet from: how long ago this node heard
+   * of it otherwise (a LAN announcement, a refused handshake, or when it was
+   * paired or pinned), so a paired peer always has a last_seen.
+   */
+  heardMsAgo?: (publicKey: string) => number | undefined;
+}
+
+export function peerViews(statuses: readonly PeerStatus[], config: Config, failures: ReadonlyMap<string, PairFailure>, sources: ViewSources = {}): PeerView[] {
+  const { route = () => undefined, advise = () => ({ conflictsWith: null, hint: '' }), heardMsAgo = () => undefined } = sources;
   const labels = new Map(config.peers.map((p) => [p.public_key, p.label]));
   return statuses.map((s) => {
     const nodeId = nodeIdFromPublicKey(Buffer.from(s.publicKey, 'hex'));
@@ -70,7 +78,7 @@ export function peerViews(
       path: s.via === undefined ? 'direct' : `via ${shortId(nodeIdFromPublicKey(Buffer.from(s.via, 'hex')))}`,
       routeHops: route(s.publicKey)?.hops ?? 1,
       lastHandshakeS: seconds(s.lastHandshakeMs),
-      lastSeenS: seconds(s.lastReceivedMs),
+      lastSeenS: seconds(s.lastReceivedMs ?? heardMsAgo(s.publicKey)),
       rxBytes: s.rxBytes,
       txBytes: s.txBytes,
       latencyMs: s.rttMs === undefined ? null : Math.round(s.rttMs * 10) / 10,

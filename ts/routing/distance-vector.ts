@@ -117,6 +117,11 @@ export class RoutingTable {
     return [...this.routes.values()].filter((r) => r.hops < INFINITY);
   }
 
+  /** Routes lost (expired, or their neighbour gone) and still advertised as unreachable until forgotten. */
+  unreachable(): Route[] {
+    return [...this.routes.values()].filter((r) => r.hops >= INFINITY);
+  }
+
   get(key: string): Route | undefined {
     const r = this.routes.get(key);
     return r && r.hops < INFINITY ? r : undefined;

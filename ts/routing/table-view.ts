@@ -13,15 +13,18 @@ export interface RouteRow {
   via: string;
   hops: number;
   isGateway: boolean;
-  ageS: number | null;
+  /** Seconds since the route was last refreshed (a neighbour's: its last handshake). */
+  ageS: number;
 }
 
 export interface GatewayRow {
   nodeId: string;
   via: string;
   hops: number;
+  /** 0 to 1, higher is better (gatewayScore). */
+  score: number;
   /** Latency in ms; null until measured. */
-  score: number | null;
+  latencyMs: number | null;
   selected: boolean;
 }
 
@@ -31,6 +34,15 @@ export interface RouteTableView {
 }
 
 const nodeId = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
+
+/**
+ * A gateway's standing as a number from 0 to 1, higher is better, from the
+ * latency selectGateway ranks by: 100 / (100 + latency in ms), so 0.5 at
+ * 100 ms; 0 while unreachable or not yet measured.
+ */
+export function gatewayScore(g: GatewayCandidate): number {
+  return g.reachable && g.latencyMs !== null ? 100 / (100 + g.latencyMs) : 0;
+}
 
 export function routeTableView(
   peers: readonly PeerView[],
@@ -43,7 +55,8 @@ export function routeTableView(
   // has advertised; farther nodes come from the routing table.
   const direct = peers
     .filter((p) => p.state === 'active' && p.path === 'direct')
-    .map((p) => ({ destination: `${p.meshIp}/32`, via: p.nodeId, hops: 1, isGateway: p.isGateway, ageS: p.lastHandshakeS }));
+    // An active session has completed a handshake, so its age is known.
+    .map((p) => ({ destination: `${p.meshIp}/32`, via: p.nodeId, hops: 1, isGateway: p.isGateway, ageS: p.lastHandshakeS ?? 0 }));
   const near = new Set(direct.map((r) => r.via));
   const far = reachable
     .filter((r) => !near.has(nodeId(r.key)))
@@ -61,7 +74,8 @@ export function routeTableView(
       nodeId: nodeId(g.publicKey),
       via: nodeId(byKey.get(g.publicKey)?.via ?? g.publicKey),
       hops: g.hops,
-      score: g.latencyMs,
+      score: gatewayScore(g),
+      latencyMs: g.latencyMs,
       selected: selected === g.publicKey,
     })),
   };

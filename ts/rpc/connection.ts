@@ -203,14 +203,15 @@ export class Connection implements Subscriber {
     };
     const ctx: CallContext = {
       connectionId: this.id,
-      subscribe: (topic) => {
+      subscribe: (topic, accepts) => {
         hold();
-        const subscriptionId = hub.subscribe(this, topic);
+        const subscriptionId = hub.subscribe(this, topic, accepts ?? null);
         // A handler may subscribe after its client left; don't keep the dead connection.
         if (this.gone) hub.remove(this);
         return subscriptionId;
       },
       unsubscribe: (topic, subscriptionId) => hub.unsubscribe(this, topic, subscriptionId),
+      receives: (topic, params) => hub.receives(this, topic, params),
       notify: (topic, params) => {
         hold();
         this.deliver(notificationLine(topic, params));

@@ -4,7 +4,7 @@
 // reaches the client; the details go to the daemon's log.
 
 import { ERRORS, PimError } from '../errors';
-import type { Topic } from './events';
+import type { Filter, Topic } from './events';
 import { type ParamSchema, type ParamValues, validateParams } from './params';
 
 export type RpcLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -20,10 +20,12 @@ export type RpcLog = (level: RpcLogLevel, message: string, fields?: Record<strin
  */
 export interface CallContext {
   readonly connectionId: string;
-  /** Subscribes this connection to a topic; returns the subscription id. */
-  subscribe(topic: Topic): string;
-  /** Drops one subscription (or all of the topic's, for null); false if none matched. */
-  unsubscribe(topic: Topic, subscriptionId: string | null): boolean;
+  /** Subscribes this connection to a topic (what `accepts` lets through); returns the subscription id. */
+  subscribe(topic: Topic, accepts?: Filter): string;
+  /** Drops one subscription; false if none matched. */
+  unsubscribe(topic: Topic, subscriptionId: string): boolean;
+  /** Whether this connection's subscriptions to the topic already let these params through. */
+  receives(topic: Topic, params: Record<string, unknown>): boolean;
   /** Sends `<topic>.event` to this connection only (e.g. to replay history on subscribe). */
   notify(topic: Topic, params: Record<string, unknown>): void;
 }

@@ -22,35 +22,34 @@ export function notificationLine(topic: Topic, params: Record<string, unknown>):
   return JSON.stringify({ jsonrpc: '2.0', method: `${topic}.event`, params });
 }
 
+/** Which notifications of its topic a subscription wants; none: all of them. */
+export type Filter = (params: Record<string, unknown>) => boolean;
+
 export class EventHub {
-  private readonly topics = new Map<Topic, Map<Subscriber, Set<string>>>(TOPICS.map((t) => [t, new Map()]));
+  private readonly topics = new Map<Topic, Map<Subscriber, Map<string, Filter | null>>>(TOPICS.map((t) => [t, new Map()]));
   private nextId = 1;
 
-  /** Subscribes a connection and returns the subscription id (unique for the hub's lifetime). */
-  subscribe(conn: Subscriber, topic: Topic): string {
+  /** Subscribes a connection (to what `accepts` lets through) and returns the subscription id (unique for the hub's lifetime). */
+  subscribe(conn: Subscriber, topic: Topic, accepts: Filter | null = null): string {
     const subscribers = this.subscribersOf(topic);
     const id = `${topic}-${this.nextId++}`;
-    const ids = subscribers.get(conn);
-    if (ids === undefined) subscribers.set(conn, new Set([id]));
-    else ids.add(id);
+    const subscriptions = subscribers.get(conn);
+    if (subscriptions === undefined) subscribers.set(conn, new Map([[id, accepts]]));
+    else subscriptions.set(id, accepts);
     return id;
   }
 
   /**
-   * Drops one of the connection's subscriptions to the topic, or all of them
-   * when `subscriptionId` is null. Returns whether anything was dropped; a
-   * connection can never drop another connection's subscriptions.
+   * Drops one of the connection's subscriptions to the topic. Returns
+   * whether anything was dropped; a connection can never drop another
+   * connection's subscriptions.
    */
-  unsubscribe(conn: Subscriber, topic: Topic, subscriptionId: string | null): boolean {
+  unsubscribe(conn: Subscriber, topic: Topic, subscriptionId: string): boolean {
     const subscribers = this.subscribersOf(topic);
-    const ids = subscribers.get(conn);
-    if (ids === undefined) return false;
-    if (subscriptionId === null) {
-      subscribers.delete(conn);
-      return true;
-    }
-    const dropped = ids.delete(subscriptionId);
-    if (ids.size === 0) subscribers.delete(conn);
+    const subscriptions = subscribers.get(conn);
+    if (subscriptions === undefined) return false;
+    const dropped = subscriptions.delete(subscriptionId);
+    if (subscriptions.size === 0) subscribers.delete(conn);
     return dropped;
   }
 
@@ -59,19 +58,31 @@ export class EventHub {
     for (const subscribers of this.topics.values()) subscribers.delete(conn);
   }
 
-  /**
-   * Sends `<topic>.event` with these params, once, to every connection with at
-   * least one subscription to the topic. The params go out as given: callers
-   * add `at` themselves.
-   */
-  publish(topic: Topic, params: Record<string, unknown>): void {
-    const subscribers = this.subscribersOf(topic);
-    if (subscribers.size === 0) return;
-    const line = notificationLine(topic, params);
-    for (const conn of subscribers.keys()) conn.deliver(line);
+  /** Whether one of the connection's subscriptions to the topic lets these params through. */
+  receives(conn: Subscriber, topic: Topic, params: Record<string, unknown>): boolean {
+    const subscriptions = this.subscribersOf(topic).get(conn);
+    if (subscriptions === undefined) return false;
+    for (const accepts of subscriptions.values()) if (accepts === null || accepts(params)) return true;
+    return false;
   }
 
-  private subscribersOf(topic: Topic): Map<Subscriber, Set<string>> {
+  /**
+   * Sends `<topic>.event` with these params, once, to every connection with
+   * a subscription to one of the `audience` topics (the topic itself unless
+   * told otherwise) that lets them through. The params go out as given:
+   * callers add `at` themselves.
+   */
+  publish(topic: Topic, params: Record<string, unknown>, audience: readonly Topic[] = [topic]): void {
+    const receivers = new Set<Subscriber>();
+    for (const t of audience) {
+      for (const conn of this.subscribersOf(t).keys()) if (!receivers.has(conn) && this.receives(conn, t, params)) receivers.add(conn);
+    }
+    if (receivers.size === 0) return;
+    const line = notificationLine(topic, params);
+    for (const conn of receivers) conn.deliver(line);
+  }
+
+  private subscribersOf(topic: Topic): Map<Subscriber, Map<string, Filter | null>> {
     const subscribers = this.topics.get(topic);
     // Topics reach the hub from typed code only; an unknown one is a programming error.
     if (subscribers === undefined) throw new Error(`unknown event topic '${topic}'`);

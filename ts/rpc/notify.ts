@@ -8,23 +8,32 @@ import { anonymousPeerSummary, discoveredWire, peerSummary, type WireAnonymousPe
 export interface Notification {
   topic: Topic;
   params: Record<string, unknown>;
+  /**
+   * The topics whose subscribers receive it. A gateway event also goes to
+   * status subscribers: turning the role on or off changes this node's
+   * status, and pim-ui's shell can subscribe only to status, peers and logs.
+   */
+  audience: readonly Topic[];
 }
 
 function peerWire(peer: EventPeer): WirePeerSummary | WireAnonymousPeer {
   return 'view' in peer ? peerSummary(peer.view) : anonymousPeerSummary(peer.publicKey, peer.endpoint);
 }
 
-const status = (kind: string, detail: Record<string, unknown>): Notification => ({
-  topic: 'status',
-  params: { kind, detail },
+const status = (kind: string, detail: Record<string, unknown>): Notification => ({ topic: 'status', params: { kind, detail }, audience: ['status'] });
+const gateway = (kind: string, natInterface: string | null): Notification => ({
+  topic: 'gateway',
+  params: { kind, detail: { nat_interface: natInterface } },
+  audience: ['gateway', 'status'],
 });
+const peers = (params: Record<string, unknown>): Notification => ({ topic: 'peers', params, audience: ['peers'] });
 
 /** The notification for an event, without `at` (the publisher stamps it). */
 export function notificationFor(e: DaemonEvent, nowMs: number): Notification {
   switch (e.type) {
     case 'interface_up':
     case 'interface_down':
-      return status(e.type, { name: e.name });
+      return status(e.type, { interface: e.name });
     case 'route_on':
     case 'route_off':
       return status(e.type, {});
@@ -36,19 +45,19 @@ export function notificationFor(e: DaemonEvent, nowMs: number): Notification {
     case 'role_changed':
       return status('role_changed', { role: e.roles });
     case 'gateway_enabled':
-      return { topic: 'gateway', params: { kind: 'enabled', detail: { nat_interface: e.natInterface } } };
+      return gateway('enabled', e.natInterface);
     case 'gateway_disabled':
-      return { topic: 'gateway', params: { kind: 'disabled', detail: { nat_interface: e.natInterface } } };
+      return gateway('disabled', e.natInterface);
     case 'peer_connected':
-      return { topic: 'peers', params: { kind: 'connected', peer: peerWire(e.peer) } };
+      return peers({ kind: 'connected', peer: peerWire(e.peer) });
     case 'peer_disconnected':
     case 'peer_revoked':
-      return { topic: 'peers', params: { kind: 'disconnected', peer: peerWire(e.peer) } };
+      return peers({ kind: 'disconnected', peer: peerWire(e.peer) });
     case 'peer_roamed':
-      return { topic: 'peers', params: { kind: 'state_changed', peer: peerWire(e.peer) } };
+      return peers({ kind: 'state_changed', peer: peerWire(e.peer) });
     case 'pair_failed':
-      return { topic: 'peers', params: { kind: 'pair_failed', peer: peerWire(e.peer), reason: e.reason } };
+      return peers({ kind: 'pair_failed', peer: peerWire(e.peer), reason: e.reason });
     case 'peer_discovered':
-      return { topic: 'peers', params: { kind: 'discovered', peer: discoveredWire(e.node, nowMs) } };
+      return peers({ kind: 'discovered', peer: discoveredWire(e.node, nowMs) });
   }
 }

@@ -6,6 +6,8 @@ import { nodeIdFromPublicKey, shortId } from '../identity/node-id.js';
 import type { PeerView } from '../peers/view.js';
 import type { DiscoveredNode } from '../discovery/discovery.js';
 import type { Preflight } from '../daemon/gateway.js';
+import type { NodeRole } from '../daemon/roles.js';
+import type { LogEntry } from '../log/history.js';
 import type { RouteTableView } from '../routing/table-view.js';
 
 export const SCHEMA_VERSION = 1;
@@ -105,15 +107,17 @@ export interface StatusView {
   publicKey: string;
   meshIp: string;
   interface: { name: string; up: boolean; mtu: number };
-  role: string[];
+  role: NodeRole[];
   udpPort: number;
   trustMode: string;
   peers: PeerView[];
-  routes: { active: number; selectedGateway: string | null };
+  routes: { active: number; expired: number; selectedGateway: string | null };
   stats: {
     forwardedBytes: number;
     forwardedPackets: number;
     dropped: number;
+    /** The drop counter with the most packets; null while nothing was dropped. */
+    droppedReason: string | null;
     congestionDrops: number;
     drops: Record<string, number>;
     txBytes: number;
@@ -135,16 +139,19 @@ export interface WireStatus {
   x25519_pubkey: string;
   mesh_ip: string;
   interface: { name: string; up: boolean; mtu: number };
-  role: string[];
+  role: NodeRole[];
   transport: { udp: { port: number } };
   trust: { mode: string };
   peers: WirePeerSummary[];
-  routes: { active: number; selected_gateway: string | null };
+  routes: { active: number; expired: number; selected_gateway: string | null };
   stats: {
     forwarded_bytes: number;
     forwarded_packets: number;
     dropped: number;
+    dropped_reason: string | null;
     congestion_drops: number;
+    /** pim keeps no connection table of its own (a gateway's NAT is the kernel's, shared with the whole host). */
+    conntrack_size: null;
     drops: Record<string, number>;
     tx_bytes: number;
     rx_bytes: number;
@@ -170,12 +177,14 @@ export function status(s: StatusView): WireStatus {
     transport: { udp: { port: s.udpPort } },
     trust: { mode: s.trustMode },
     peers: s.peers.map(peerSummary),
-    routes: { active: s.routes.active, selected_gateway: s.routes.selectedGateway },
+    routes: { active: s.routes.active, expired: s.routes.expired, selected_gateway: s.routes.selectedGateway },
     stats: {
       forwarded_bytes: s.stats.forwardedBytes,
       forwarded_packets: s.stats.forwardedPackets,
       dropped: s.stats.dropped,
+      dropped_reason: s.stats.droppedReason,
       congestion_drops: s.stats.congestionDrops,
+      conntrack_size: null,
       drops: s.stats.drops,
       tx_bytes: s.stats.txBytes,
       rx_bytes: s.stats.rxBytes,
@@ -191,24 +200,77 @@ export function status(s: StatusView): WireStatus {
 }
 
 export interface WireRouteTable {
-  routes: { destination: string; via: string; hops: number; is_gateway: boolean; age_s: number | null }[];
-  gateways: { node_id: string; via: string; hops: number; score: number | null; selected: boolean }[];
+  routes: { destination: string; via: string; hops: number; learned_from: string; is_gateway: boolean; load: null; age_s: number }[];
+  gateways: { node_id: string; via: string; hops: number; score: number; latency_ms: number | null; selected: boolean }[];
 }
 
 export function routeTableWire(t: RouteTableView): WireRouteTable {
   return {
-    routes: t.routes.map((r) => ({ destination: r.destination, via: r.via, hops: r.hops, is_gateway: r.isGateway, age_s: r.ageS })),
-    gateways: t.gateways.map((g) => ({ node_id: g.nodeId, via: g.via, hops: g.hops, score: g.score, selected: g.selected })),
+    routes: t.routes.map((r) => ({
+      destination: r.destination,
+      via: r.via,
+      hops: r.hops,
+      // Distance vector learns each route from the neighbour it goes through.
+      learned_from: r.via,
+      is_gateway: r.isGateway,
+      // pim measures no per-route load.
+      load: null,
+      age_s: r.ageS,
+    })),
+    gateways: t.gateways.map((g) => ({ node_id: g.nodeId, via: g.via, hops: g.hops, score: g.score, latency_ms: g.latencyMs, selected: g.selected })),
   };
 }
 
 export interface WirePreflight {
   supported: boolean;
-  platform: string;
+  platform: 'linux' | 'macos' | 'windows' | 'other';
   checks: { name: string; ok: boolean; detail: string }[];
   suggested_nat_interfaces: string[];
 }
 
+/** Node's platform names as pim-ui's. */
+const PLATFORMS: Record<string, WirePreflight['platform']> = { linux: 'linux', darwin: 'macos', win32: 'windows' };
+
 export function preflightWire(p: Preflight): WirePreflight {
-  return { supported: p.supported, platform: p.platform, checks: p.checks, suggested_nat_interfaces: p.suggestedNatInterfaces };
+  return { supported: p.supported, platform: PLATFORMS[p.platform] ?? 'other', checks: p.checks, suggested_nat_interfaces: p.suggestedNatInterfaces };
+}
+
+export interface WireGateway {
+  active: boolean;
+  nat_interface: string | null;
+  /** What this node offers the mesh as a gateway: the default route, while the role is on. */
+  advertised_routes: string[];
+}
+
+export function gatewayWire(g: { active: boolean; natInterface: string | null }): WireGateway {
+  return { active: g.active, nat_interface: g.natInterface, advertised_routes: g.active ? ['0.0.0.0/0'] : [] };
+}
+
+/** The log levels on the wire: pim-ui's, which have no `fatal`. */
+export const WIRE_LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export type WireLogLevel = (typeof WIRE_LOG_LEVELS)[number];
+
+/** A type, not an interface, so a filter of notification params can take it. */
+export type WireLogEvent = {
+  ts: string;
+  level: WireLogLevel;
+  source: string;
+  message: string;
+  peer_id?: string;
+  fields?: Record<string, unknown>;
+  at: string;
+};
+
+/** A log line as `logs.event`: a fatal line is an error line (the daemon stops after it and says so). */
+export function logEventWire(e: LogEntry): WireLogEvent {
+  const level = (WIRE_LOG_LEVELS as readonly string[]).includes(e.level) ? (e.level as WireLogLevel) : 'error';
+  return {
+    ts: e.ts,
+    level,
+    source: e.source,
+    message: e.message,
+    ...(e.peer_id === undefined ? {} : { peer_id: e.peer_id }),
+    ...(e.fields === undefined ? {} : { fields: e.fields }),
+    at: e.ts,
+  };
 }

@@ -53,7 +53,8 @@ export class Pairing {
     this.d.log.info({ event: 'peer_forgotten', peer_id: peer.nodeId }, `forgot ${shortId(peer.nodeId)}: its pin and session are gone`);
   }
 
-  async pair(id: string): Promise<{ nodeId: string; state: string }> {
+  /** Returns the paired peer's node_id. */
+  async pair(id: string): Promise<string> {
     const peer = this.d.resolve(id, this.d.engine.peers());
     if (isLowOrderPublicKey(Buffer.from(peer.publicKey, 'hex'))) {
       throw new PimError('invalid_params', `${shortId(peer.nodeId)} announces a low-order public key that no real node has; not paired`);
@@ -71,8 +72,7 @@ export class Pairing {
       this.d.failures.clear(peer.publicKey);
     });
     this.d.log.info({ event: 'peer_paired', peer_id: peer.nodeId, endpoint }, `paired with ${shortId(peer.nodeId)}`);
-    const state = this.d.engine.peers().find((p) => p.publicKey === peer.publicKey)?.state ?? 'connecting';
-    return { nodeId: peer.nodeId, state };
+    return peer.nodeId;
   }
 
   /** Applies a change of records; writes the store only once the engine took it, and undoes it if either fails. */

@@ -1,7 +1,7 @@
 // `pim logs` prints the daemon's recent log history; `-f` keeps following.
 
 import { Command, Option } from 'commander';
-import { LOG_LEVELS, type LogLevel } from '../../config/schema.js';
+import { WIRE_LOG_LEVELS, type WireLogLevel } from '../../rpc/wire.js';
 import { connect, cliContext } from '../context.js';
 import { DAEMON_ENV, helpFooter } from '../help.js';
 
@@ -21,11 +21,11 @@ export function logsCommand(): Command {
   return new Command('logs')
     .description("print the daemon's recent log lines (oldest first); -f follows new ones")
     .option('-f, --follow', 'keep printing new lines until the daemon stops or Ctrl-C')
-    .addOption(new Option('--level <level>', 'show only lines at this level or above').choices(LOG_LEVELS).default('trace'))
+    .addOption(new Option('--level <level>', 'show only lines at this level or above').choices(WIRE_LOG_LEVELS).default('trace'))
     .addHelpText('after', helpFooter({ env: DAEMON_ENV, examples: ['sudo pim logs --level warn', 'sudo pim logs -f'] }))
-    .action(async (opts: { follow?: boolean; level: LogLevel }, cmd: Command) => {
-      const min = LOG_LEVELS.indexOf(opts.level);
-      const shown = (e: Entry): boolean => LOG_LEVELS.indexOf(e.level as LogLevel) >= min;
+    .action(async (opts: { follow?: boolean; level: WireLogLevel }, cmd: Command) => {
+      const min = WIRE_LOG_LEVELS.indexOf(opts.level);
+      const shown = (e: Entry): boolean => WIRE_LOG_LEVELS.indexOf(e.level as WireLogLevel) >= min;
       const client = await connect(cliContext(cmd));
       const follow = opts.follow === true;
       let expected = Infinity;

@@ -22,7 +22,7 @@ function routeState(status: Json, table: Json): string {
   if (status.route_on !== true) return 'routing: direct (internet traffic does not use the mesh)';
   const selected = gateways.find((g) => g.selected === true);
   const hops = typeof selected?.hops === 'number' ? `, ${selected.hops} hop${selected.hops === 1 ? '' : 's'}` : '';
-  const latency = typeof selected?.score === 'number' ? `, ${selected.score} ms` : '';
+  const latency = typeof selected?.latency_ms === 'number' ? `, ${selected.latency_ms} ms` : '';
   const known = `${gateways.length} gateway${gateways.length === 1 ? '' : 's'} known`;
   return `routing: internet via gateway ${String(selected?.node_id ?? (status.routes as Json | undefined)?.selected_gateway)}${hops}${latency} (${known})`;
 }

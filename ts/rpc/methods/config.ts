@@ -25,9 +25,14 @@ export function configMethods(d: ConfigMethodDeps): MethodTable {
         last_modified: stat.mtime.toISOString(),
       };
     }),
-    'config.save': defineMethod({ config: { type: 'string' }, dry_run: { type: 'boolean', optional: true } }, async ({ config, dry_run }) => {
-      const r = await d.save(config, dry_run ?? false);
-      return { saved: r.saved, requires_restart: r.requiresRestart, written_to: r.writtenTo };
-    }),
+    'config.save': defineMethod(
+      { format: { type: 'string', optional: true }, config: { type: 'string' }, dry_run: { type: 'boolean', optional: true } },
+      async ({ format, config, dry_run }) => {
+        // pim-ui names the format of every save; the file is TOML, so only TOML text is taken.
+        if (format !== undefined && format !== 'toml') throw new PimError('invalid_params', `invalid params: 'format' must be "toml" (the config file is TOML)`);
+        const r = await d.save(config, dry_run ?? false);
+        return { saved: r.saved, requires_restart: r.requiresRestart, written_to: r.writtenTo };
+      },
+    ),
   };
 }

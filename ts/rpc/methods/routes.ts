@@ -6,7 +6,7 @@ import type { Preflight } from '../../daemon/gateway.js';
 import type { DiscoveredNode } from '../../discovery/discovery.js';
 import type { RouteTableView } from '../../routing/table-view.js';
 import { defineMethod, type MethodTable } from '../dispatch.js';
-import { discoveredWire, preflightWire, routeTableWire } from '../wire.js';
+import { discoveredWire, gatewayWire, preflightWire, routeTableWire } from '../wire.js';
 
 export interface GatewayState {
   active: boolean;
@@ -24,8 +24,6 @@ export interface RouteMethodDeps {
   discovered(): readonly DiscoveredNode[];
 }
 
-const gatewayWire = (g: GatewayState): Record<string, unknown> => ({ active: g.active, nat_interface: g.natInterface });
-
 export function routeMethods(d: RouteMethodDeps): MethodTable {
   return {
     'route.table': defineMethod({}, () => routeTableWire(d.routeTable())),
@@ -40,7 +38,7 @@ export function routeMethods(d: RouteMethodDeps): MethodTable {
     'gateway.disable': defineMethod({}, async () => gatewayWire(await d.disableGateway())),
     'gateway.status': defineMethod({}, () => {
       const s = d.gatewayStatus();
-      return { ...gatewayWire(s), peers_through_me: s.peersThroughMe };
+      return { active: s.active, nat_interface: s.natInterface, peers_through_me: s.peersThroughMe };
     }),
     'peers.discovered': defineMethod({}, () => {
       const now = Date.now();
