@@ -6,7 +6,7 @@ import { PimError } from '../errors.js';
 import { WIRE_LOG_LEVELS, type WireLogLevel } from './wire.js';
 
 export interface LogFilterParams {
-  min_level?: string;
+  minLevel?: string;
   levels?: unknown[];
   sources?: unknown[];
 }
@@ -16,10 +16,10 @@ function level(value: unknown, param: string): WireLogLevel {
   throw new PimError('invalid_params', `invalid params: '${param}' must name a level: ${WIRE_LOG_LEVELS.join(', ')}`);
 }
 
-/** The filter these params ask for; -32602 naming the param for a value it cannot be. */
+/** The filter these params ask for; -32602 naming the wire param for a value it cannot be. */
 export function logFilter(p: LogFilterParams): (e: { level: string; source: string }) => boolean {
   const levels = new Set((p.levels ?? []).map((l) => level(l, 'levels')));
-  const min = WIRE_LOG_LEVELS.indexOf(level(p.min_level ?? 'trace', 'min_level'));
+  const min = WIRE_LOG_LEVELS.indexOf(level(p.minLevel ?? 'trace', 'min_level'));
   const sources = (p.sources ?? []).map((s) => {
     if (typeof s !== 'string') throw new PimError('invalid_params', "invalid params: 'sources' must be an array of strings");
     return s;

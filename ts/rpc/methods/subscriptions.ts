@@ -41,7 +41,7 @@ export function subscriptionMethods(d: SubscriptionMethodDeps): MethodTable {
     ...pair('gateway'),
     ...pair('logs'),
     'logs.subscribe': defineMethod(LOGS_PARAMS, (p, ctx) => {
-      const accepts = logFilter(p);
+      const accepts = logFilter({ minLevel: p.min_level, levels: p.levels, sources: p.sources });
       // A connection gets each line once, however many subscriptions it
       // holds (pim-ui's shell opens two): the replay leaves out what an
       // earlier subscription of this connection already let through.
