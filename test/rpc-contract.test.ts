@@ -4,8 +4,8 @@
 
 import test from 'ava';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { buildMethods, type MethodDeps } from '../ts/rpc/methods/index.js';
+import { testConfigText } from './helpers/config.js';
 import { contractMethods, contractProblems } from './helpers/contract.js';
 import { startTestDaemon } from './helpers/daemon.js';
 
@@ -24,11 +24,7 @@ test('real answers conform; a field missing, added, mistyped or out of its enum 
   const d = await startTestDaemon(t, {
     tmpPrefix: 'pim-contract-',
     clientName: 'contract-test',
-    writeConfig: (dir, configPath) =>
-      fs.writeFileSync(
-        configPath,
-        `[node]\nname = "c"\n[security]\nkey_file = ${JSON.stringify(path.join(dir, 'node.key'))}\n[transport]\nlisten_port = 0\nbind = "127.0.0.1"\n[discovery]\nenabled = false\n[trust]\nstore = ${JSON.stringify(path.join(dir, 'trust.json'))}\n[rpc]\nsocket = ${JSON.stringify(path.join(dir, 'pim.sock'))}\n`,
-      ),
+    writeConfig: (dir, configPath) => fs.writeFileSync(configPath, testConfigText(dir, { name: 'c' })),
   });
   const c = await d.client();
   const status = await c.call<Json>('status');

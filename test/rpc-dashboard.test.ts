@@ -11,38 +11,32 @@ import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { mostDropped } from '../ts/daemon/status.js';
 import { encodeAnnouncement } from '../ts/discovery/announce.js';
-import type { DiscoveryTransport } from '../ts/discovery/transport.js';
-import { identityFromPrivateKey, type Identity } from '../ts/identity/identity.js';
-import { generatePrivateKey } from '../ts/identity/keys.js';
+import type { Identity } from '../ts/identity/identity.js';
 import { meshIpTextFor } from '../ts/identity/mesh-ip.js';
 import { parseCidr } from '../ts/net/ipv4.js';
 import { encodeAdverts } from '../ts/routing/adverts.js';
-import { noNetwork, type OsNetwork } from '../ts/routing/os-network.js';
+import type { OsNetwork } from '../ts/routing/os-network.js';
 import type { Role } from '../ts/routing/roles.js';
 import { RpcCallError, type RpcClient } from '../ts/rpc/client.js';
 import { eventually, startTestDaemon, type TestDaemon } from './helpers/daemon.js';
+import { newIdentity } from './helpers/keys.js';
+import { FakeLan } from './helpers/lan.js';
+import { FakeNetwork } from './helpers/network.js';
 import { checkPeerSummary } from './helpers/rpc-shapes.js';
 
 type Json = Record<string, any>;
 
 const PREFIX = parseCidr('10.77.0.0/16')!;
-const newIdentity = (): Identity => identityFromPrivateKey(generatePrivateKey());
 const meshIp = (id: Identity): string => meshIpTextFor(id.nodeId, PREFIX);
 
 /** The LAN as a test plays it: announcements arrive when the test delivers them. */
-class TestLan implements DiscoveryTransport {
-  private onMessage: ((msg: Buffer, from: { address: string; port: number }) => void) | undefined;
-  async open(_port: number, onMessage: (msg: Buffer, from: { address: string; port: number }) => void): Promise<void> {
-    this.onMessage = onMessage;
-  }
-  broadcast(): void {}
-  close(): void {}
+class TestLan extends FakeLan {
   /** `id` announces itself (pim port 9100) from `ip`. */
-  announce(id: Identity, ip: string, name = 'lan-node'): void {
-    this.onMessage!(encodeAnnouncement({ publicKey: id.publicKeyHex, port: 9100, name, roles: [] }), { address: ip, port: 9101 });
+  announce(id: Identity, ip: string): void {
+    this.deliver!(encodeAnnouncement({ publicKey: id.publicKeyHex, port: 9100, name: 'lan-node', roles: [] }), { address: ip, port: 9101 });
   }
   junk(ip: string): void {
-    this.onMessage!(Buffer.from('not an announcement'), { address: ip, port: 9101 });
+    this.deliver!(Buffer.from('not an announcement'), { address: ip, port: 9101 });
   }
 }
 
@@ -51,17 +45,6 @@ interface World extends TestDaemon {
   alpha: Identity;
   beta: Identity;
 }
-
-/** An OS network that lets the gateway come up and changes nothing on the host. */
-const gatewayNetwork: OsNetwork = {
-  ...noNetwork,
-  installGatewayNat: async () => undefined,
-  setIpForwarding: () => undefined,
-  canSetIpForwarding: () => true,
-  nftAvailable: async () => true,
-  interfaceExists: (name) => name === 'ethfake0',
-  defaultRouteInterfaces: async () => ['ethfake0'],
-};
 
 async function start(t: ExecutionContext, network?: OsNetwork): Promise<World> {
   const alpha = newIdentity();
@@ -218,7 +201,7 @@ test('a fatal line is sent as level error: pim-ui has no fatal', async (t) => {
 // ── events for pim-ui's shell ───────────────────────────────────────────────
 
 test('gateway.event reaches a connection subscribed only to status, and once a connection subscribed to both', async (t) => {
-  const w = await start(t, gatewayNetwork);
+  const w = await start(t, new FakeNetwork());
   const statusOnly = await w.client();
   const both = await w.client();
   const gotStatus = record(statusOnly);
@@ -238,7 +221,7 @@ test('gateway.event reaches a connection subscribed only to status, and once a c
 });
 
 test("status.role: client; relay while routes go through two neighbours; gateway while the role is on; role_changed each time, and expired routes counted", async (t) => {
-  const w = await start(t, gatewayNetwork);
+  const w = await start(t, new FakeNetwork());
   const c = await w.client();
   const got = record(c);
   await c.call('status.subscribe');
