@@ -485,3 +485,29 @@ test('compileSnapshot with trust records: a paired record colliding on the mesh 
   t.regex(problems[0]!.message, /mesh IP collision/);
   t.regex(problems[0]!.message, new RegExp(`paired peer ${p.nodeId.slice(0, 8)}`));
 });
+
+test('compileSnapshot with trust records: a record pim cannot dial (a relay address from an older store) is reported and skipped; the snapshot still compiles', (t) => {
+  const w = world();
+  const cfg = config({ mode: 'tofu' }, []);
+  const { snapshot, problems } = compileSnapshot({
+    config: cfg,
+    identity: w.me,
+    addressing: meshAddressing(cfg, w.me),
+    endpoints: new Map(),
+    version: 1,
+    trusted: [record(w.p1, 'relay:0badcafe', 'paired'), record(w.p2, '198.51.100.2:9100', 'paired')],
+  });
+  t.deepEqual(snapshot.peers.map((p) => p.publicKey), [w.p2.publicKeyHex], 'the good record is dialled');
+  t.true(snapshot.explicit.includes(w.p1.nodeId), 'the pairing still counts as explicit trust');
+  t.is(problems.length, 1);
+  t.regex(problems[0]!.message, /relay:0badcafe.*not ip:port; not dialled/);
+});
+
+test('compileSnapshot: a low-order public key (all zeros) anywhere is skipped with a problem, never given to the engine', (t) => {
+  const w = world();
+  const zero = '0'.repeat(64);
+  const cfg = config({ mode: 'allow_all' }, [{ address: '192.0.2.9:9100', public_key: zero, label: 'zero' }]);
+  const { snapshot, problems } = compileSnapshot({ config: cfg, identity: w.me, addressing: meshAddressing(cfg, w.me), endpoints: new Map([[zero, '192.0.2.9:9100']]), version: 1 });
+  t.deepEqual(snapshot.peers, []);
+  t.regex(problems[0]?.message ?? '', /low-order public key/);
+});
