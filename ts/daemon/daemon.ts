@@ -7,11 +7,10 @@ import type pino from 'pino';
 import { loadConfig } from '../config/load.js';
 import type { PathEnv } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
-import type { Discovery } from '../discovery/discovery.js';
+import type { DiscoveredNode, Discovery } from '../discovery/discovery.js';
 import type { DiscoveryTransport } from '../discovery/transport.js';
-import { describeError, PimError } from '../errors.js';
+import { describeError } from '../errors.js';
 import { loadIdentity, type Identity } from '../identity/identity.js';
-import { nodeIdFromPublicKey } from '../identity/node-id.js';
 import { LogHistory } from '../log/history.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { Engine } from '../native/engine.js';
@@ -20,24 +19,23 @@ import { PeerBook } from '../peers/book.js';
 import { PairFailures } from '../peers/failures.js';
 import { RefusedAttempts } from '../peers/refused.js';
 import { peerViews, type PeerView } from '../peers/view.js';
-import { routeTableView } from '../routing/table-view.js';
 import type { Role } from '../routing/roles.js';
 import { noNetwork, type OsNetwork } from '../routing/os-network.js';
 import { FWMARK } from '../routing/os-routes.js';
-import { buildMethods, type MethodDeps } from '../rpc/methods/index.js';
+import { buildMethods } from '../rpc/methods/index.js';
 import { notificationFor } from '../rpc/notify.js';
 import { RpcServer } from '../rpc/server.js';
 import { logEventWire, type StatusView } from '../rpc/wire.js';
 import { Pairing } from '../trust/pairing.js';
-import { isExplicit, pinOnFirstUse, refusalAdvice } from '../trust/policy.js';
+import { isExplicit, refusalAdvice } from '../trust/policy.js';
 import { TrustStore } from '../trust/store.js';
 import { VERSION } from '../version.js';
-import { addStaticPeer, checkPeerAddress, removeStaticPeer, saveConfigText } from './config-ops.js';
 import { ConfigState } from './config-state.js';
 import { handleEngineEvent } from './engine-events.js';
 import { logEvent } from './event-log.js';
 import { EventBus } from './events.js';
 import { GatewayManager } from './gateway.js';
+import { methodDeps } from './method-deps.js';
 import { startDiscovery } from './lan.js';
 import { MeshManager } from './mesh.js';
 import { PolicyApplier } from './policy.js';
@@ -80,7 +78,7 @@ export class Daemon {
   readonly mesh: MeshManager;
   readonly pairing: Pairing;
   readonly network: OsNetwork;
-  private readonly probes: Probes;
+  readonly probes: Probes;
   private readonly roleWatch: RoleWatch;
 
   private constructor(
@@ -192,7 +190,7 @@ export class Daemon {
     const state = new ConfigState(config, opts.configPath, opts.pathEnv);
     const d = new Daemon(state, identity, meshAddressing(config, identity), opts.engine, logger, history, trust, endpoints, opts);
     history.onEntry((entry) => d.server?.events.publish('logs', logEventWire(entry)));
-    const methods = buildMethods(d.methodDeps());
+    const methods = buildMethods(methodDeps(d));
     d.server = await RpcServer.listen({
       path: config.rpc.socket,
       methods,
@@ -273,8 +271,9 @@ export class Daemon {
     return this.gateway.active ? ['gateway'] : [];
   }
 
-  get discovered(): Discovery | undefined {
-    return this.discovery;
+  /** The nodes LAN discovery hears now (none when it is off). */
+  discoveredNodes(): DiscoveredNode[] {
+    return this.discovery?.list() ?? [];
   }
 
   private onEngineEvent(e: Parameters<typeof handleEngineEvent>[0]): void {
@@ -285,7 +284,9 @@ export class Daemon {
       peerAt: (source) => this.engine.peers().find((p) => p.endpoint === source)?.publicKey ?? this.book.pinnedAt(source),
       viewOf: (publicKey) => this.peers().find((v) => v.publicKey === publicKey),
       onConnected: (publicKey, endpoint) => {
-        this.pinOnFirstUse(publicKey, endpoint);
+        this.pairing
+          .recordFirstUse({ publicKey, endpoint }, this.state.current)
+          .catch((err: unknown) => this.logger.error({ event: 'trust_store_write_failed', reason: describeError(err) }, `cannot record the TOFU pin: ${describeError(err)}`));
         this.mesh.advertise(publicKey);
       },
       onDisconnected: (publicKey) => this.mesh.onNeighborLost(publicKey),
@@ -310,21 +311,6 @@ export class Daemon {
     });
   }
 
-  /** TOFU: the first session with a peer nobody named pins its node_id to its address. */
-  private pinOnFirstUse(publicKey: string, endpoint: string): void {
-    const store = this.book.trust;
-    const pin = pinOnFirstUse({ publicKey, endpoint }, this.state.current, (id) => store.get(id));
-    if (pin === null) return;
-    const nodeId = nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
-    void this.policy
-      .apply(async () => {
-        store.set(pin.publicKey, pin.endpoint, 'tofu', new Date());
-        await store.save();
-        this.logger.info({ event: 'peer_pinned', peer_id: nodeId, endpoint }, `trusted ${nodeId} on first use at ${endpoint}`);
-      })
-      .catch((err: unknown) => this.logger.error({ event: 'trust_store_write_failed', err }, `cannot record the TOFU pin: ${describeError(err)}`));
-  }
-
   status(): StatusView {
     return buildStatus({
       config: () => this.state.current,
@@ -340,61 +326,6 @@ export class Daemon {
       routing: this.routing,
       startedAt: this.startedAt,
     });
-  }
-
-  /** What each group of control-socket methods may use. */
-  private methodDeps(): MethodDeps {
-    const edits = { state: this.state, selfKey: this.identity.publicKeyHex, reload: () => this.reload() };
-    const nodeId = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
-    const gatewayState = () => ({ active: this.gateway.active, natInterface: this.gateway.natInterface ?? this.state.current.gateway.nat_interface });
-    return {
-      status: { status: () => this.status() },
-      peers: {
-        peers: () => this.peers(),
-        checkAddress: checkPeerAddress,
-        keysHeardAt: (address) => this.book.keysHeardAt(address),
-        addStatic: (peer) => addStaticPeer(edits, peer),
-        removeStatic: (ref) => removeStaticPeer(edits, ref),
-        pair: async (id) => {
-          const nodeId = await this.pairing.pair(id);
-          const view = this.peers().find((v) => v.nodeId === nodeId);
-          // A paired peer is in the trust store, so it is always listed.
-          if (view === undefined) throw new Error(`paired ${nodeId} but it is not listed`);
-          return view;
-        },
-        forget: (id) => this.pairing.forget(id),
-        ping: async (id, timeoutMs) => {
-          const engine = this.engine.peers();
-          const peer = this.book.resolve(id, engine);
-          const view = this.peers().find((v) => v.publicKey === peer.publicKey);
-          if (view === undefined) throw new PimError('peer_not_found', `no peer has node_id ${id}`, { hint: 'list peers with `pim peers`' });
-          const via = engine.find((p) => p.publicKey === peer.publicKey)?.via;
-          const rttMs = await this.probes.ping(peer.publicKey, timeoutMs);
-          return { view, viaNodeId: via === undefined ? null : nodeId(via), rttMs };
-        },
-      },
-      config: { configPath: this.state.path, save: (text, dryRun) => saveConfigText(edits, text, dryRun) },
-      routes: {
-        routeTable: () => routeTableView(this.peers(), this.mesh.table.reachable(), this.routing.candidates(), this.routing.selected, Date.now()),
-        setRouteOn: async (on) => {
-          await this.routing.setOn(on);
-          return { on: this.routing.on, viaGatewayId: this.routing.selected === null ? null : nodeId(this.routing.selected) };
-        },
-        gatewayPreflight: () => this.gateway.preflight(this.state.current.gateway.nat_interface),
-        enableGateway: async (natInterface) => {
-          await this.gateway.enable(natInterface, true);
-          return gatewayState();
-        },
-        disableGateway: async () => {
-          await this.gateway.disable(true);
-          return gatewayState();
-        },
-        gatewayStatus: () => ({ ...gatewayState(), peersThroughMe: this.gateway.peersThroughMe() }),
-        discovered: () => this.discovery?.list() ?? [],
-      },
-      subscriptions: { recentLogs: () => this.history.recent },
-      daemon: { metrics: (reset) => this.runtime.read(reset), requestStop: () => this.requestStop() },
-    };
   }
 
   /** SIGHUP: validate the file again and apply what can change live; keep the old config if invalid. */

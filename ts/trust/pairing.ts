@@ -8,7 +8,8 @@
 
 import { PimError } from '../errors.js';
 import { isLowOrderPublicKey } from '../identity/low-order.js';
-import { shortId } from '../identity/node-id.js';
+import type { Config } from '../config/schema.js';
+import { nodeIdFromPublicKey, shortId } from '../identity/node-id.js';
 import type { Logger } from '../log/logger.js';
 import type { Engine, PeerStatus } from '../native/engine.js';
 import { parseHostPort } from '../net/ipv4.js';
@@ -16,6 +17,7 @@ import type { KnownPeer } from '../peers/book.js';
 import type { PairFailures } from '../peers/failures.js';
 import type { RefusedAttempts } from '../peers/refused.js';
 import type { PolicyPort } from '../daemon/policy.js';
+import { pinOnFirstUse } from './policy.js';
 import type { TrustStore } from './store.js';
 
 export interface PairingDeps {
@@ -73,6 +75,18 @@ export class Pairing {
     });
     this.d.log.info({ event: 'peer_paired', peer_id: peer.nodeId, endpoint }, `paired with ${shortId(peer.nodeId)}`);
     return peer.nodeId;
+  }
+
+  /**
+   * Trust on first use: a session came up with a peer nobody named; pin its
+   * node_id to its address (trust/policy.ts decides whether it needs one).
+   */
+  async recordFirstUse(session: { publicKey: string; endpoint: string }, config: Config): Promise<void> {
+    const pin = pinOnFirstUse(session, config, (id) => this.d.store.get(id));
+    if (pin === null) return;
+    const nodeId = nodeIdFromPublicKey(Buffer.from(pin.publicKey, 'hex'));
+    await this.commit(() => void this.d.store.set(pin.publicKey, pin.endpoint, 'tofu', new Date()));
+    this.d.log.info({ event: 'peer_pinned', peer_id: nodeId, endpoint: pin.endpoint }, `trusted ${nodeId} on first use at ${pin.endpoint}`);
   }
 
   /** Applies a change of records; writes the store only once the engine took it, and undoes it if either fails. */
