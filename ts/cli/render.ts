@@ -28,8 +28,10 @@ export function renderPeers(peers: readonly Json[]): string {
     formatLatency(typeof p.latency_ms === 'number' ? p.latency_ms : null),
   ]);
   const table = renderTable(['SHORT ID', 'LABEL', 'MESH IP', 'ENDPOINT', 'STATE', 'PATH', 'HANDSHAKE', 'RX', 'TX', 'LATENCY'], rows);
-  // A refused peer's row says why; the daemon says what to do about it.
+  // A refused peer's row says why; the daemon says what to do about it. A discovered node waits for pairing.
   const hints = peers.filter((p) => typeof p.hint === 'string' && p.hint !== '').map((p) => `${str(p.node_id_short)}: ${String(p.hint)}`);
+  const discovered = peers.find((p) => p.state === 'discovered');
+  if (discovered !== undefined) hints.push(`discovered on the LAN, not paired: trust one with \`pim peers pair ${str(discovered.node_id_short)}\``);
   return hints.length === 0 ? table : `${table}\n\n${hints.join('\n')}`;
 }
 

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { cliContext, printJson, withClient } from '../context.js';
 import { DAEMON_ENV, helpFooter, JSON_OPTION } from '../help.js';
 import { refuseUnknownSubcommand } from '../usage.js';
+import { withDiscovered } from '../discovered.js';
 import { renderPeers } from '../render.js';
 
 const footer = (...examples: string[]): string => helpFooter({ env: DAEMON_ENV, examples });
@@ -65,7 +66,7 @@ function removeCommand(): Command {
 
 export function peersCommand(): Command {
   return new Command('peers')
-    .description('list peers: short id, label, mesh IP, endpoint, state, path, last handshake, traffic, latency')
+    .description('list peers (short id, label, mesh IP, endpoint, state, path, last handshake, traffic, latency) and nodes discovered on the LAN')
     .option(...JSON_OPTION)
     .allowExcessArguments()
     .addHelpText('after', footer('sudo pim peers', 'sudo pim peers --json'))
@@ -75,7 +76,8 @@ export function peersCommand(): Command {
     .addCommand(removeCommand())
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       refuseUnknownSubcommand(cmd);
-      const list = (await withClient(cliContext(cmd), (c) => c.call('peers.list'))) as Record<string, unknown>[];
+      type Rows = Record<string, unknown>[];
+      const list = await withClient(cliContext(cmd), async (c) => withDiscovered((await c.call('peers.list')) as Rows, (await c.call('peers.discovered')) as Rows));
       if (opts.json) printJson({ peers: list });
       else process.stdout.write(`${renderPeers(list)}\n`);
     });
