@@ -10,6 +10,7 @@
 import type { PathEnv } from '../config/paths.js';
 import { NativeEngine } from '../native/binding.js';
 import { printError } from '../report.js';
+import { explainStartFailure } from '../start-failures.js';
 import { systemNetwork } from '../routing/os-network.js';
 import { UdpDiscoveryTransport } from '../discovery/transport.js';
 import { notifyReady } from '../systemd/notify.js';
@@ -62,7 +63,7 @@ export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefi
       onStopped: (code) => process.exit(code),
     });
   } catch (err) {
-    process.exit(printError(errorPrefix, err));
+    process.exit(printError(errorPrefix, explainStartFailure(err)));
   }
   notifyReady(daemon.logger);
   if (pendingStop !== undefined) shutdown(pendingStop);
