@@ -1,7 +1,9 @@
-// Repeated identical log lines are logged once, then counted: a peer refused
+// Repeated identical log lines are coalesced with a count: a peer refused
 // every second would otherwise fill the log with one WARN a second forever.
-// Each window, every line that repeated is logged once more with the count;
-// a line that stopped repeating is forgotten and logs in full next time.
+// A line is written in full the first few times in a window (a reload done
+// twice is two lines), then counted; at the window's end each counted line is
+// written once more with the count, and while it keeps repeating only that
+// report is written, once a window. A line that stopped repeating is forgotten.
 
 export interface Ticker {
   /** Calls `tick` every `ms` until the returned function is called. */
@@ -19,8 +21,13 @@ const realTicker: Ticker = {
 
 /** Bounds memory if many distinct lines arrive in one window: beyond it, lines are not coalesced. */
 const MAX_TRACKED = 1000;
+/** How often a line is written in full in one window before it is counted instead. */
+export const BURST = 3;
 
 interface Seen {
+  /** Written in full this window. */
+  written: number;
+  /** Counted instead of written this window. */
   repeats: number;
   /** Logs the line once more, saying how often it repeated. */
   report: (repeats: number) => void;
@@ -35,18 +42,22 @@ export class RepeatCoalescer {
     private readonly ticker: Ticker = realTicker,
   ) {}
 
-  /** True when the line is to be logged now; false when it repeats one logged in this window (it is counted). */
+  /** True when the line is to be written now; false when it is counted instead. */
   admit(key: string, report: (repeats: number) => void): boolean {
     const seen = this.seen.get(key);
-    if (seen !== undefined) {
-      seen.repeats++;
-      seen.report = report;
-      return false;
+    if (seen === undefined) {
+      if (this.seen.size >= MAX_TRACKED) return true;
+      this.seen.set(key, { written: 1, repeats: 0, report });
+      this.stop ??= this.ticker.every(this.windowMs, () => this.tick());
+      return true;
     }
-    if (this.seen.size >= MAX_TRACKED) return true;
-    this.seen.set(key, { repeats: 0, report });
-    this.stop ??= this.ticker.every(this.windowMs, () => this.tick());
-    return true;
+    if (seen.written < BURST) {
+      seen.written++;
+      return true;
+    }
+    seen.repeats++;
+    seen.report = report;
+    return false;
   }
 
   private tick(): void {
@@ -56,7 +67,9 @@ export class RepeatCoalescer {
         continue;
       }
       const repeats = seen.repeats;
+      // Still repeating: the next window writes only its report.
       seen.repeats = 0;
+      seen.written = BURST;
       seen.report(repeats);
     }
     if (this.seen.size === 0) {

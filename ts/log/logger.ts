@@ -2,8 +2,9 @@
 // tests and log tools can parse them: `event` (what happened, snake_case),
 // `peer_id` (node_id), `endpoint`, `reason`, `err`. Key material is redacted
 // by construction, whatever a call site passes. Every line also goes to the
-// in-memory history that `logs.subscribe` replays. A line repeated within a
-// minute is logged once, then once a minute with `repeated: N` (coalesce.ts).
+// in-memory history that `logs.subscribe` replays. A line repeated more than
+// three times in a minute is counted, then written once a minute with
+// `repeated: N` (coalesce.ts).
 
 import pino from 'pino';
 import type { LogLevel } from '../config/schema.js';
