@@ -3,6 +3,7 @@
 
 import test from 'ava';
 import { peerStateText, renderPeers, renderStatus } from '../ts/cli/render.js';
+import { VERSION } from '../ts/version.js';
 
 type Json = Record<string, unknown>;
 
@@ -52,7 +53,8 @@ function status(overrides: Json = {}): Json {
       peer({ state: 'active', node_id_short: 'dddddddd' }),
     ],
     routes: { active: 2, selected_gateway: null },
-    stats: { forwarded_bytes: 0, forwarded_packets: 0, dropped: 0, congestion_drops: 0 },
+    stats: { forwarded_bytes: 0, forwarded_packets: 0, dropped: 0, congestion_drops: 0, drops: {}, rx_bytes: 12 * MiB, rx_packets: 100, tx_bytes: 1024, tx_packets: 2 },
+    daemon: `pim-daemon/${VERSION}`,
     uptime_s: 3723,
     route_on: false,
     kill_switch: false,
@@ -220,6 +222,22 @@ const statusCases: Array<[rule: string, s: Json, key: string, expected: string]>
   ['no peers counts zero', status({ peers: [] }), 'peers', '0 active, 0 connecting, 0 failed'],
   ['shows the uptime', status(), 'uptime', '1h 2m 3s'],
   ['a missing field is a dash', status({ mesh_ip: null }), 'mesh IP', '-'],
+  ['shows the daemon version', status(), 'daemon', `pim-daemon ${VERSION}`],
+  ['a daemon of another version says so', status({ daemon: 'pim-daemon/9.9.9' }), 'daemon', `pim-daemon 9.9.9 (this pim is ${VERSION})`],
+  ['shows the traffic totals', status(), 'traffic', 'rx 12.0 MiB (100 packets), tx 1.0 KiB (2 packets)'],
+  [
+    'shows what it relayed for others',
+    status({ stats: { rx_bytes: 0, rx_packets: 0, tx_bytes: 0, tx_packets: 0, forwarded_packets: 3, forwarded_bytes: 4096, dropped: 0 } }),
+    'traffic',
+    'rx 0 B (0 packets), tx 0 B (0 packets); relayed for others 4.0 KiB',
+  ],
+  ['no drops is none', status(), 'dropped', 'none'],
+  [
+    'drops: the total and the three commonest reasons',
+    status({ stats: { dropped: 18, drops: { replay: 10, queue_full: 5, bad_mac: 2, no_route: 1, untrusted: 0 } } }),
+    'dropped',
+    '18 packets (replay 10, queue_full 5, bad_mac 2)',
+  ],
 ];
 
 for (const [rule, s, key, expected] of statusCases) {
@@ -231,7 +249,7 @@ for (const [rule, s, key, expected] of statusCases) {
 test('renderStatus: values start in one column', (t) => {
   for (const s of [status(), status({ kill_switch: true, route_on: true })]) {
     const rows = renderStatus(s).split('\n').filter((l) => l.startsWith('  '));
-    t.is(rows.length, 10);
+    t.is(rows.length, 13);
     // "  <key><padding>  <value>": the value starts after the first run of two or more spaces.
     const valueStarts = new Set(rows.map((l) => /^ {2}\S.*?\s{2,}/.exec(l)![0].length));
     t.is(valueStarts.size, 1, rows.join('\n'));

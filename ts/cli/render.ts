@@ -1,6 +1,7 @@
 // Human output of `pim status` and `pim peers`, from the wire JSON the
 // daemon sends (the CLI knows nothing else of the daemon).
 
+import { VERSION } from '../version.js';
 import { formatAge, formatBytes, formatDuration, formatLatency, renderTable } from './format.js';
 
 type Json = Record<string, unknown>;
@@ -55,9 +56,58 @@ export function renderStatus(s: Json): string {
     ['role', Array.isArray(s.role) ? s.role.join(', ') : '-'],
     ['routing', `${s.route_on === true ? 'internet via mesh' : 'direct (mesh only)'}${s.lockdown === true ? ', lockdown' : ''}`],
     ['peers', `${count('active')} active, ${count('connecting')} connecting, ${count('failed')} failed`],
+    ['daemon', daemonVersion(s.daemon)],
     ['uptime', formatDuration(num(s.uptime_s))],
+    ['traffic', traffic((s.stats ?? {}) as Json)],
+    ['dropped', drops((s.stats ?? {}) as Json)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v}`);
   return lines.join('\n');
+}
+
+/** "pim-daemon/0.1.0" (rpc.hello) → "pim-daemon 0.1.0", and this CLI's version when it differs. */
+function daemonVersion(daemon: unknown): string {
+  if (typeof daemon !== 'string') return '-';
+  const [name, version] = daemon.split('/');
+  return version === undefined || version === VERSION ? `${name} ${version ?? ''}`.trimEnd() : `${name} ${version} (this pim is ${VERSION})`;
+}
+
+function traffic(stats: Json): string {
+  const side = (dir: 'rx' | 'tx'): string => `${dir} ${formatBytes(num(stats[`${dir}_bytes`]))} (${num(stats[`${dir}_packets`])} packets)`;
+  const relayed = num(stats.forwarded_packets) > 0 ? `; relayed for others ${formatBytes(num(stats.forwarded_bytes))}` : '';
+  return `${side('rx')}, ${side('tx')}${relayed}`;
+}
+
+/** The total, then the three commonest reasons. */
+function drops(stats: Json): string {
+  const total = num(stats.dropped);
+  if (total === 0) return 'none';
+  const reasons = Object.entries((stats.drops ?? {}) as Record<string, unknown>)
+    .map(([reason, n]) => [reason, num(n)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, 3)
+    .map(([reason, n]) => `${reason} ${n}`);
+  return `${total} packet${total === 1 ? '' : 's'}${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}`;
+}
+
+/** The routing state, then the lockdown line when [route] lockdown is on. */
+export function renderRoute(status: Json, table: Json): string {
+  const state = routeState(status, table);
+  if (status.lockdown !== true) return state;
+  return `${state}\nlockdown: on (internet stays blocked while pim is stopped, too; only \`pim route off\` lifts it)`;
+}
+
+function routeState(status: Json, table: Json): string {
+  const gateways = (table.gateways ?? []) as Json[];
+  if (status.kill_switch === true) {
+    return 'BLOCKING INTERNET: routing via the mesh is on and no gateway is reachable (`pim route off` restores normal routing)';
+  }
+  if (status.route_on !== true) return 'routing: direct (internet traffic does not use the mesh)';
+  const selected = gateways.find((g) => g.selected === true);
+  const hops = typeof selected?.hops === 'number' ? `, ${selected.hops} hop${selected.hops === 1 ? '' : 's'}` : '';
+  const latency = typeof selected?.latency_ms === 'number' ? `, ${selected.latency_ms} ms` : '';
+  const known = `${gateways.length} gateway${gateways.length === 1 ? '' : 's'} known`;
+  return `routing: internet via gateway ${String(selected?.node_id ?? (status.routes as Json | undefined)?.selected_gateway)}${hops}${latency} (${known})`;
 }

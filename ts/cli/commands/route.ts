@@ -4,28 +4,9 @@ import { Command } from 'commander';
 import { cliContext, printJson, withClient } from '../context.js';
 import { commandGroup } from '../group.js';
 import { DAEMON_ENV, helpFooter, JSON_OPTION } from '../help.js';
+import { renderRoute } from '../render.js';
 
 type Json = Record<string, unknown>;
-
-/** The routing state, then the lockdown line when [route] lockdown is on. */
-export function renderRoute(status: Json, table: Json): string {
-  const state = routeState(status, table);
-  if (status.lockdown !== true) return state;
-  return `${state}\nlockdown: on (internet stays blocked while pim is stopped, too; only \`pim route off\` lifts it)`;
-}
-
-function routeState(status: Json, table: Json): string {
-  const gateways = (table.gateways ?? []) as Json[];
-  if (status.kill_switch === true) {
-    return 'BLOCKING INTERNET: routing via the mesh is on and no gateway is reachable (`pim route off` restores normal routing)';
-  }
-  if (status.route_on !== true) return 'routing: direct (internet traffic does not use the mesh)';
-  const selected = gateways.find((g) => g.selected === true);
-  const hops = typeof selected?.hops === 'number' ? `, ${selected.hops} hop${selected.hops === 1 ? '' : 's'}` : '';
-  const latency = typeof selected?.latency_ms === 'number' ? `, ${selected.latency_ms} ms` : '';
-  const known = `${gateways.length} gateway${gateways.length === 1 ? '' : 's'} known`;
-  return `routing: internet via gateway ${String(selected?.node_id ?? (status.routes as Json | undefined)?.selected_gateway)}${hops}${latency} (${known})`;
-}
 
 function routeSub(name: 'on' | 'off' | 'status', description: string): Command {
   return new Command(name)

@@ -7,11 +7,12 @@ import { renderStatus } from '../render.js';
 
 export function statusCommand(): Command {
   return new Command('status')
-    .description('show this node: ids, mesh IP, interface, port, trust, routing, peer counts')
+    .description('show this node: ids, mesh IP, interface, port, trust, routing, peer counts, daemon version, uptime, traffic, drops')
     .option(...JSON_OPTION)
     .addHelpText('after', helpFooter({ env: DAEMON_ENV, examples: ['sudo pim status', 'sudo pim status --json'] }))
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const s = (await withClient(cliContext(cmd), (c) => c.call('status'))) as Record<string, unknown>;
+      // The daemon's version comes from its rpc.hello.
+      const s = await withClient(cliContext(cmd), async (c) => ({ daemon: c.hello.daemon, ...((await c.call('status')) as Record<string, unknown>) }));
       if (opts.json) printJson(s);
       else process.stdout.write(`${renderStatus(s)}\n`);
     });
