@@ -4,4 +4,4 @@
 
 type SmolToml = typeof import('smol-toml', { with: { 'resolution-mode': 'import' } });
 
-export const { parse, TomlError } = require('smol-toml') as SmolToml;
+export const { parse, stringify, TomlError } = require('smol-toml') as SmolToml;
