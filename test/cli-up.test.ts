@@ -12,6 +12,7 @@ import type { Lab, Node } from '../ts/lab/netns.js';
 import { testConfigText } from './helpers/config.js';
 import { labTests } from './helpers/lab.js';
 import { tempDir } from './helpers/tmp.js';
+import { Tmux } from './helpers/tmux.js';
 
 const labTest = labTests({ prefix: 'cliup' });
 
@@ -57,6 +58,17 @@ test('pim up -d whose daemon fails to start prints that run\'s error and hint an
   t.false(second.stderr.includes('0644'), 'not the earlier run\'s error');
   t.notRegex(hint, /see .*pim-daemon\.log/, 'the daemon\'s own hint, not a pointer to the log');
   t.regex(fs.readFileSync(path.join(dir, 'pim-daemon.log'), 'utf8'), /0644[^]*trust\.json/, 'both runs are in the log, in order');
+
+  // With no daemon running, pim logs says where to look; --last-run shows the second run alone.
+  const logs = await run(process.execPath, [CLI_JS, 'logs', '-c', file], { allowFailure: true, env: cleanEnv() });
+  t.is(logs.code, 3);
+  t.regex(logs.stderr, /\npim: hint: how the last run ended: `pim logs --last-run`/);
+  const last = await run(process.execPath, [CLI_JS, 'logs', '--last-run', '-c', file], { allowFailure: true, env: cleanEnv() });
+  t.is(last.code, 0, last.stderr);
+  const lines = last.stdout.trimEnd().split('\n');
+  t.regex(lines[0] ?? '', /^\S+Z INFO  pim up -d: starting pim-daemon -c /);
+  t.true(lines.includes(storeError.replace(/^pim: /, 'pim-daemon: ')), last.stdout);
+  t.false(last.stdout.includes('0644'), 'not the earlier run');
 });
 
 /** `pim up -d` in the node's namespace; its daemon is stopped when the test ends, however it ends. */
@@ -98,3 +110,25 @@ labTest('pim up -d with a daemon already running exits 1 with the second daemon\
   const down = await lab.exec(node, process.execPath, [CLI_JS, 'down', '-c', m.configPath], { allowFailure: true, env: cleanEnv() });
   t.is(down.code, 0, down.stderr);
 });
+
+labTest('pim up in a terminal logs readable lines and stops on Ctrl-C; piped, it logs JSON lines', async (t, lab) => {
+  const node = await lab.addNode('a');
+  const m = await prepareNode(lab, node, { label: 'alpha' });
+  writeConfig(m, [], { label: 'alpha' });
+  const term = await Tmux.start(t, ['ip', 'netns', 'exec', node.ns, process.execPath, CLI_JS, 'up', '-c', m.configPath], { env: cleanEnv() });
+  const screen = await term.waitFor(t, 'the daemon to be up', (s) => s.some((l) => / INFO  pim-daemon \S+ up: /.test(l)), 30_000);
+  t.false(screen.some((l) => l.startsWith('{')), 'no JSON on the terminal');
+  t.true(screen.filter((l) => l !== '').every((l) => /^\d{4}-\d\d-\d\dT\S+Z (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) /.test(l)), screen.join('\n'));
+  t.regex(await term.screenWithEscapes(), /\x1b\[/, 'coloured');
+  await term.send('C-c');
+  await term.waitFor(t, 'a clean stop', (s) => s.some((l) => /received SIGINT/.test(l)), 20_000);
+  t.is(await term.waitForExit(t), 0, 'pim up exits 0 after Ctrl-C');
+
+  const piped = lab.spawn(node, process.execPath, [CLI_JS, 'up', '-c', m.configPath], { env: { NO_COLOR: '' } });
+  await piped.waitForOutput(/"event":"daemon_started"/, 30_000);
+  piped.kill('SIGTERM');
+  await piped.waitExit(20_000);
+  const out = piped.output().trimEnd().split('\n');
+  for (const l of out) t.notThrows(() => JSON.parse(l), l);
+});
+

@@ -61,10 +61,25 @@ export class Tmux {
     return this.tmux(['capture-pane', '-p', '-e']);
   }
 
-  /** The program's exit status once it has exited, else null. */
+  /** The program's exit status once it has exited (128 + the signal if one ended it), else null. */
   async exitStatus(): Promise<number | null> {
-    const [dead, status] = (await this.tmux(['display-message', '-p', '#{pane_dead} #{pane_dead_status}'])).trim().split(' ');
-    return dead === '1' ? Number(status) : null;
+    const [dead, status, signal] = (await this.tmux(['display-message', '-p', '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}'])).trim().split(':');
+    if (dead !== '1') return null;
+    return signal ? 128 + Number(signal) : Number(status);
+  }
+
+  /** The program's exit status once it exits; fails the test (and answers null) if it does not in time. */
+  async waitForExit(t: ExecutionContext, timeoutMs = 20_000): Promise<number | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const status = await this.exitStatus();
+      if (status !== null) return status;
+      if (Date.now() > deadline) {
+        t.fail(`the program did not exit within ${timeoutMs} ms; the screen:\n${(await this.screen()).join('\n')}`);
+        return null;
+      }
+      await delay(50);
+    }
   }
 
   /** Waits until `check` holds for the screen; fails the test with the last screen if it never does. */

@@ -7,6 +7,7 @@
 // the kill-switch in the kernel: a daemon in an unknown state must fail
 // closed, and the next start takes over (docs/SECURITY.md).
 
+import type { DestinationStream } from 'pino';
 import type { PathEnv } from '../config/paths.js';
 import { NativeEngine } from '../native/binding.js';
 import { printError } from '../report.js';
@@ -20,7 +21,8 @@ import { armTestCrash } from './test-crash.js';
 /** A crashed daemon's stop may itself hang on the broken state: exit anyway; the block is in the kernel already. */
 const CRASH_EXIT_MS = 5000;
 
-export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefix: string): Promise<void> {
+/** `logDestination`: where the JSON log lines go (default stdout). */
+export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefix: string, logDestination?: DestinationStream): Promise<void> {
   // Signals are handled from the first moment: the control socket answers
   // before the engine is up, and a stop or reload may arrive in between.
   let daemon: Daemon | undefined;
@@ -58,6 +60,7 @@ export async function runDaemon(configPath: string, pathEnv: PathEnv, errorPrefi
       configPath,
       pathEnv,
       engine: new NativeEngine(),
+      ...(logDestination === undefined ? {} : { logDestination }),
       network: systemNetwork,
       discoveryTransport: new UdpDiscoveryTransport(),
       onStopped: (code) => process.exit(code),

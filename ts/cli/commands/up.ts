@@ -7,33 +7,30 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
 import { runDaemon } from '../../daemon/run.js';
+import { prettyDestination } from '../../log/pretty.js';
 import { PimError } from '../../errors.js';
 import { RpcClient } from '../../rpc/client.js';
 import { cliContext, configPath, type CliContext } from '../context.js';
+import { runLogPath, writeRunMarker } from '../run-log.js';
 import { DAEMON_ENV, helpFooter } from '../help.js';
 
 const START_TIMEOUT_MS = 20_000;
 
 export function upCommand(): Command {
   return new Command('up')
-    .description('start the daemon: in the foreground, or detached with -d (returns once the control socket answers)')
+    .description('start the daemon: in the foreground (readable logs on a terminal, JSON lines otherwise), or detached with -d')
     .option('-d, --detach', 'run in the background, logging to pim-daemon.log beside the trust store (the data dir by default)')
     .addHelpText('after', helpFooter({ env: DAEMON_ENV, examples: ['sudo pim up', 'sudo pim up -d -c /etc/pim/pim.toml'] }))
     .action(async (opts: { detach?: boolean }, cmd: Command) => {
       const ctx = cliContext(cmd);
       if (!opts.detach) {
-        await runDaemon(configPath(ctx), ctx.pathEnv, 'pim');
+        // Readable lines for a person at a terminal; JSON lines for anything else.
+        await runDaemon(configPath(ctx), ctx.pathEnv, 'pim', process.stdout.isTTY ? prettyDestination(process.stdout) : undefined);
         return new Promise<never>(() => undefined); // the daemon exits the process
       }
       process.exitCode = await startDetached(ctx);
     });
-}
-
-/** Beside the trust store: the data dir unless the config moved the node's state elsewhere. */
-export function detachedLogPath(config: Config): string {
-  return path.join(path.dirname(config.trust.store), 'pim-daemon.log');
 }
 
 async function startDetached(ctx: CliContext): Promise<number> {
@@ -41,10 +38,11 @@ async function startDetached(ctx: CliContext): Promise<number> {
   // The daemon would refuse an invalid config; saying so here is the same error, sooner.
   const { config } = await loadConfig(file, ctx.pathEnv);
   const socket = config.rpc.socket;
-  const logPath = detachedLogPath(config);
+  const logPath = runLogPath(config);
   await fs.promises.mkdir(path.dirname(logPath), { recursive: true, mode: 0o700 });
   const log = fs.openSync(logPath, 'a', 0o600);
-  // Where this run's lines begin: earlier runs' lines are not this run's error.
+  writeRunMarker(log, file);
+  // Where this run's own lines begin: earlier runs' lines are not this run's error.
   const runStart = fs.fstatSync(log).size;
   const daemonMain = path.join(__dirname, '..', '..', 'main.js');
   const spawnedAt = Date.now();
