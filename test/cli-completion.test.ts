@@ -13,11 +13,11 @@ const CLI_JS = path.join(__dirname, '..', 'ts', 'cli.js');
 
 /** Every command name by the command it belongs to ('' is `pim` itself). */
 const NAMES: Record<string, string[]> = {
-  '': ['up', 'down', 'status', 'peers', 'route', 'gateway', 'logs', 'id', 'config', 'service', 'completion', 'help'],
+  '': ['up', 'down', 'status', 'peers', 'ping', 'route', 'gateway', 'watch', 'logs', 'id', 'config', 'service', 'completion', 'help'],
   peers: ['forget', 'pair', 'add', 'remove'],
   route: ['on', 'off', 'status'],
   gateway: ['enable', 'disable', 'status'],
-  config: ['check', 'init'],
+  config: ['check', 'init', 'show'],
   service: ['install'],
 };
 

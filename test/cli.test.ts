@@ -19,11 +19,11 @@ import { tempDir } from './helpers/tmp.js';
 
 const CLI = path.join(__dirname, '../ts/cli.js');
 const DAEMON = path.join(__dirname, '../ts/main.js');
-const COMMANDS = ['up', 'down', 'status', 'peers', 'route', 'gateway', 'logs', 'id', 'config', 'service', 'completion'];
+const COMMANDS = ['up', 'down', 'status', 'peers', 'ping', 'route', 'gateway', 'watch', 'logs', 'id', 'config', 'service', 'completion'];
 /** Every command that runs something, as typed after `pim`. */
 const LEAVES = [
-  'up', 'down', 'status', 'peers', 'peers forget', 'peers pair', 'peers add', 'peers remove', 'route on', 'route off', 'route status',
-  'gateway enable', 'gateway disable', 'gateway status', 'logs', 'id', 'config check', 'config init', 'service install', 'completion',
+  'up', 'down', 'status', 'peers', 'peers forget', 'peers pair', 'peers add', 'peers remove', 'ping', 'route on', 'route off', 'route status',
+  'gateway enable', 'gateway disable', 'gateway status', 'watch', 'logs', 'id', 'config check', 'config init', 'config show', 'service install', 'completion',
 ];
 
 interface Run {

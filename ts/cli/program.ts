@@ -12,10 +12,12 @@ import { helpCommand } from './commands/help.js';
 import { idCommand } from './commands/id.js';
 import { logsCommand } from './commands/logs.js';
 import { peersCommand } from './commands/peers.js';
+import { pingCommand } from './commands/ping.js';
 import { routeCommand } from './commands/route.js';
 import { serviceCommand } from './commands/service.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
+import { watchCommand } from './commands/watch.js';
 import { fromCommander } from './usage.js';
 
 const EXIT_CODES = 'Exit codes: 0 ok, 1 failure, 2 usage error, 3 daemon not running.';
@@ -32,8 +34,10 @@ export function buildProgram(): Command {
     downCommand(),
     statusCommand(),
     peersCommand(),
+    pingCommand(),
     routeCommand(),
     gatewayCommand(),
+    watchCommand(),
     logsCommand(),
     idCommand(),
     configCommand(),
