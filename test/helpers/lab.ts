@@ -49,11 +49,11 @@ export function labTests(opts: LabTestOptions): (title: string, body: LabBody, p
   };
 }
 
-/** The CLI (`node dist/ts/cli.js … -c <config>`), run on the host (the socket is a file), with no PIM_* variable of ours leaking in. */
+/** The CLI (`node dist/ts/cli.js -c <config> …`), run on the host (the socket is a file), with no PIM_* variable of ours leaking in. */
 export function pim(m: MeshNode, ...args: string[]): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PIM_')) env[k] = v;
-  return run(process.execPath, [CLI_JS, ...args, '-c', m.configPath], { allowFailure: true, timeoutMs: 30_000, env });
+  return run(process.execPath, [CLI_JS, '-c', m.configPath, ...args], { allowFailure: true, timeoutMs: 30_000, env });
 }
 
 /** `pim …` that must exit 0; its stdout. */

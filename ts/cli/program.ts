@@ -2,7 +2,7 @@
 // options, help and examples. Help, `pim help <cmd>`, typo suggestions and
 // the shell completions all come from it.
 
-import { Command, type Option } from 'commander';
+import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { completionCommand } from './commands/completion.js';
 import { configCommand } from './commands/config.js';
@@ -22,11 +22,16 @@ import { fromCommander } from './usage.js';
 
 const EXIT_CODES = 'Exit codes: 0 ok, 1 failure, 2 usage error, 3 daemon not running.';
 
+const CONFIG_HELP = 'config file (default: $PIM_CONFIG, else /etc/pim/pim.toml for root, else $XDG_CONFIG_HOME/pim/pim.toml)';
+
 export function buildProgram(): Command {
   const program = new Command('pim')
     .description('pim: a peer-to-peer mesh VPN. The CLI; it talks to pim-daemon through its control socket.')
     .version(`pim ${VERSION}`, '-V, --version', 'print the version')
-    .option('-c, --config <file>', 'config file (default: $PIM_CONFIG, else /etc/pim/pim.toml for root, else $XDG_CONFIG_HOME/pim/pim.toml)')
+    .option('-c, --config <file>', CONFIG_HELP)
+    // `pim -c FILE <command>`: pim's own options come before the command, so a
+    // command may give -c its own meaning (`pim ping -c 3`).
+    .enablePositionalOptions()
     .helpCommand(false)
     .addHelpText('after', `\nEvery command accepts -h/--help; commands that print state accept --json.\n${EXIT_CODES}`);
   for (const command of [
@@ -57,16 +62,8 @@ function configure(cmd: Command): void {
       throw fromCommander(err, cmd);
     })
     .configureOutput({ outputError: () => undefined })
-    .helpOption('-h, --help', 'show this help')
-    .configureHelp({ showGlobalOptions: true, visibleGlobalOptions: globalOptions });
+    .helpOption('-h, --help', 'show this help');
+  // The config file after the command too (`pim status -c FILE`), as --config where -c means something else.
+  if (cmd.parent !== null) cmd.option(cmd.options.some((o) => o.short === '-c') ? '--config <file>' : '-c, --config <file>', CONFIG_HELP);
   for (const sub of cmd.commands) configure(sub);
-}
-
-// A subcommand's help lists `pim`'s own options that apply to it (-c), not
-// the options of the commands in between (`pim peers --json` is not `pim peers forget`'s).
-function globalOptions(cmd: Command): Option[] {
-  if (cmd.parent === null) return [];
-  let root = cmd.parent;
-  while (root.parent) root = root.parent;
-  return root.options.filter((o) => !o.hidden && o.long !== '--version');
 }
