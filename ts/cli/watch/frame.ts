@@ -37,7 +37,7 @@ export function renderFrame(model: WatchModel, opts: FrameOptions): string[] {
   const banner = BANNER.slice(0, opts.width);
   if (s.kill_switch === true) lines.push(opts.colour ? `\x1b[1;37;41m${banner}\x1b[0m` : banner);
   lines.push(`pim watch: node ${sanitizeForTerminal(str(s.node))} (${str(s.node_id_short)}), ${str(s.mesh_ip)}, up ${formatDuration(num(s.uptime_s))}    q quits`);
-  if (s.kill_switch !== true) lines.push(renderRoute(s, model.routeTable ?? {}));
+  if (s.kill_switch !== true) lines.push(...renderRoute(s, model.routeTable ?? {}).split('\n'));
   lines.push(gatewayLine(model.gateway), '');
   const peers = (s.peers ?? []) as Json[];
   if (peers.length === 0) {
