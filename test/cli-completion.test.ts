@@ -41,6 +41,7 @@ const CASES: Array<[typed: string, completed: string]> = [
   ['pim completion z', 'pim completion zsh '],
   ['pim -c /etc/pim.toml pe', 'pim -c /etc/pim.toml peers '],
   ['pim peers --js', 'pim peers --json '],
+  ['pim help pe', 'pim help peers '],
 ];
 
 async function shellIn(t: ExecutionContext, shell: 'bash' | 'zsh'): Promise<Tmux> {

@@ -31,7 +31,8 @@ function table(program: Command): Table {
     t.levels.push({
       path,
       commands,
-      choices: cmd.registeredArguments[0]?.argChoices ?? [],
+      // `pim help <command>` takes the name of one of pim's commands.
+      choices: cmd.name() === 'help' && cmd.parent?.parent === null ? cmd.parent.commands.map((c) => c.name()).filter((n) => n !== 'help') : (cmd.registeredArguments[0]?.argChoices ?? []),
       options: [...own, ...inherited].flatMap(flagsOf).concat('-h', '--help'),
     });
     for (const o of own) {
