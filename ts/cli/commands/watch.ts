@@ -12,7 +12,8 @@ import { WatchModel } from '../watch/model.js';
 import { watchOnTerminal } from '../watch/terminal.js';
 
 const POLL_MS = 1000;
-const TOPICS = ['status', 'peers', 'gateway'];
+// gateway.event reaches status subscribers too (docs/RPC.md): subscribing to gateway as well would show each twice.
+const TOPICS = ['status', 'peers'];
 
 type Json = Record<string, unknown>;
 
