@@ -1,8 +1,10 @@
 //! Token buckets for things a remote party can trigger at will (events,
 //! control messages): `per_sec` sustained, bursts up to `burst`. `Bucket` is
-//! the plain state, for tables of many (one per key); `TokenBucket` is one
-//! shared bucket.
+//! the plain state, for tables of many (one per key, `KeyedBuckets`);
+//! `TokenBucket` is one shared bucket.
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -74,6 +76,42 @@ impl TokenBucket {
     }
 }
 
+/// A bucket per key (a source address), for at most `max` keys, so the
+/// table itself cannot be flooded: keys whose bucket has refilled are
+/// forgotten first; while every remembered key is busy, a new key is refused.
+pub struct KeyedBuckets<K> {
+    rate: Rate,
+    max: usize,
+    buckets: HashMap<K, Bucket>,
+}
+
+impl<K: Hash + Eq + Copy> KeyedBuckets<K> {
+    pub fn new(rate: Rate, max: usize) -> Self {
+        KeyedBuckets {
+            rate,
+            max,
+            buckets: HashMap::new(),
+        }
+    }
+
+    /// Takes one of `key`'s tokens; false when they are spent or the table
+    /// has no room for a new key.
+    pub fn take(&mut self, key: K, now: Instant) -> bool {
+        if !self.buckets.contains_key(&key) && self.buckets.len() >= self.max {
+            let rate = self.rate;
+            self.buckets.retain(|_, b| !b.is_full(rate, now));
+            if self.buckets.len() >= self.max {
+                return false;
+            }
+        }
+        let rate = self.rate;
+        self.buckets
+            .entry(key)
+            .or_insert_with(|| Bucket::full(rate, now))
+            .take(rate, now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +149,28 @@ mod tests {
         assert!(b.take(rate, t0));
         assert!(!b.is_full(rate, t0));
         assert!(b.is_full(rate, t0 + Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn keyed_buckets_limit_each_key_and_bound_the_table() {
+        let rate = Rate {
+            per_sec: 20,
+            burst: 5,
+        };
+        let t0 = Instant::now();
+        let mut t = KeyedBuckets::new(rate, 3);
+        assert_eq!(
+            (0..10).filter(|_| t.take(1, t0)).count(),
+            5,
+            "one key's burst"
+        );
+        assert!(t.take(2, t0), "another key has its own bucket");
+        assert!(t.take(3, t0));
+        assert!(!t.take(4, t0), "full of busy keys: a new one is refused");
+        let later = t0 + Duration::from_secs(1);
+        assert!(
+            t.take(4, later),
+            "refilled keys were forgotten to make room"
+        );
     }
 }

@@ -40,6 +40,14 @@ counters!(
     handshakes_initiated,
     handshakes_completed,
     handshake_responses_sent,
+    // under load: cookie replies sent instead of handshake work (§4.10)
+    cookie_replies_sent,
+    cookies_received,
+    // half-open handshakes evicted from a full table, or expired unconfirmed
+    half_open_evicted,
+    half_open_expired,
+    // dynamic peers collected after being down and idle
+    peers_collected,
     // peers that dialled in and lost their sessions to a stricter policy
     peers_revoked,
     // relaying
@@ -54,6 +62,14 @@ counters!(
     drop_untrusted,
     drop_mesh_ip_conflict,
     drop_peer_limit,
+    // under load: an initiation without a valid mac2 (answered with a cookie)
+    drop_needs_cookie,
+    // under load: a source over its handshake rate
+    drop_rate_limited,
+    // the handshake queue was full: shed
+    drop_handshake_overload,
+    // a cookie reply that does not open, or answers no initiation in flight
+    drop_bad_cookie,
     drop_unknown_index,
     drop_replay,
     drop_decrypt,

@@ -11,7 +11,7 @@ use crate::proto::session::SealError;
 use crate::proto::tai64n::Tai64N;
 use crate::proto::timers::HANDSHAKE_JITTER_MAX_MS;
 use crate::proto::tunnel::{Actions, InitiationContext, TunnelEvent};
-use crate::proto::wire::INIT_LEN;
+use crate::proto::wire::{INIT_LEN, INIT_WITH_MAC2_LEN};
 use crate::stats::Stats;
 
 use super::context::Context;
@@ -80,10 +80,15 @@ fn jitter() -> Duration {
 
 pub fn send_initiation(ctx: &Context, peer: &Arc<Peer>, tx: &mut Tx, now: Instant) {
     // A peer removed meanwhile (revoked, forgotten) gets no new attempt.
-    let Some(index) = ctx.registry_mut().allocate_index(peer) else {
+    let index = {
+        let mut reg = ctx.registry_mut();
+        let half_open = ctx.half_open();
+        reg.allocate_index(peer, &half_open)
+    };
+    let Some(index) = index else {
         return;
     };
-    let (retired, endpoint) = {
+    let (retired, endpoint, len) = {
         let mut tunnel = peer.lock();
         let Some(endpoint) = tunnel.endpoint else {
             drop(tunnel);
@@ -100,12 +105,21 @@ pub fn send_initiation(ctx: &Context, peer: &Arc<Peer>, tx: &mut Tx, now: Instan
         let msg: &mut [u8; INIT_LEN] = (&mut tx.body()[..INIT_LEN])
             .try_into()
             .expect("the body holds an initiation");
-        (tunnel.begin_initiation(context, now, msg).retired, endpoint)
+        let retired = tunnel.begin_initiation(context, now, msg).retired;
+        let mac2 = tunnel.mac2(msg, now);
+        let len = match mac2 {
+            Some(mac2) => {
+                tx.body()[INIT_LEN..INIT_WITH_MAC2_LEN].copy_from_slice(&mac2);
+                INIT_WITH_MAC2_LEN
+            }
+            None => INIT_LEN,
+        };
+        (retired, endpoint, len)
     };
     if !retired.is_empty() {
         ctx.registry_mut().release(&retired);
     }
-    if tx.send(ctx, INIT_LEN, endpoint, &peer.node_id, now) {
+    if tx.send(ctx, len, endpoint, &peer.node_id, now) {
         Stats::inc(&ctx.stats.handshakes_initiated);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use arc_swap::{ArcSwap, Guard};
 
@@ -17,6 +17,8 @@ use std::collections::HashMap;
 use crate::snapshot::{node_id, NodeId, PublicKey, Routing, Snapshot};
 use crate::stats::Stats;
 
+use super::half_open::HalfOpen;
+use super::handshake_queue::HandshakeQueue;
 use super::registry::{Peer, Registry};
 use super::routes::{RegistryWrite, Routes};
 
@@ -46,6 +48,11 @@ pub struct Context {
     registry: RwLock<Registry>,
     /// The registry's lookups for the forwarding threads, without its lock.
     routes: ArcSwap<Routes>,
+    /// Answered initiations from strangers, awaiting key confirmation;
+    /// locked after the registry, never before.
+    half_open: Mutex<HalfOpen>,
+    /// Handshake datagrams from the inbound thread to the handshake worker.
+    pub handshakes: HandshakeQueue,
     policy: RwLock<Policy>,
     /// Fixed for the engine's life: the interface is built with them.
     pub mesh_ip: Ipv4Addr,
@@ -72,6 +79,8 @@ impl Context {
             events,
             registry: RwLock::new(Registry::new(snapshot.trust.clone())),
             routes: ArcSwap::from_pointee(Routes::default()),
+            half_open: Mutex::new(HalfOpen::default()),
+            handshakes: HandshakeQueue::default(),
             policy: RwLock::new(Policy {
                 routing: snapshot.routing.clone(),
                 relays: snapshot.relays.clone(),
@@ -99,6 +108,10 @@ impl Context {
     /// The registry's lookups as of its last write, without a lock.
     pub fn routes(&self) -> Guard<Arc<Routes>> {
         self.routes.load()
+    }
+
+    pub fn half_open(&self) -> MutexGuard<'_, HalfOpen> {
+        self.half_open.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn policy(&self) -> RwLockReadGuard<'_, Policy> {
@@ -131,6 +144,7 @@ impl Context {
     pub fn stop(&self) {
         self.stopping.store(true, Ordering::Release);
         self.waker.wake();
+        self.handshakes.wake();
     }
 
     pub fn emit(&self, event: Event) {

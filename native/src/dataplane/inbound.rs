@@ -3,9 +3,12 @@
 //! 1. recv datagrams (non-blocking; poll with the stop waker when idle); with
 //!    UDP GRO one buffer may hold several of one sender, cut apart here
 //! 2. parse the header; anything malformed is counted and dropped
-//! 3. handshakes go to `handshakes`; transport messages:
+//! 3. handshakes pass the `gate` (mac1, cookies under load, no DH) into the
+//!    handshake worker's bounded queue; transport messages:
 //! 4. find the peer by receiver index (the registry's routes, no lock) and
-//!    the session under its lock; open it (replay window, AEAD)
+//!    the session under its lock; open it (replay window, AEAD). An index
+//!    no peer holds may be a half-open handshake's: its first message
+//!    confirms it and makes the peer (`confirm`)
 //! 5. liveness/roaming/key confirmation under the peer's lock
 //! 6. what the plaintext is: a relay envelope for another node goes to
 //!    `relay`; one for us holds a datagram that goes round 2–6 once more, as
@@ -33,14 +36,15 @@ use crate::snapshot::{node_id, PublicKey};
 use crate::stats::Stats;
 
 use super::context::Context;
+use super::gate::Gate;
 use super::registry::Peer;
 use super::tx::Tx;
-use super::{actions, handshakes, ipv4, relay, MAX_DATAGRAM};
+use super::{actions, confirm, ipv4, relay, MAX_DATAGRAM};
 use crate::io::batch::RecvBatch;
 
 pub fn run(ctx: Arc<Context>) {
     let mut batch = RecvBatch::new(&ctx.udp, MAX_DATAGRAM);
-    let mut bufs = Buffers::default();
+    let mut bufs = Buffers::new(Gate::new(&ctx.keys.public, ctx.clock.now()));
     let mut tx = Tx::default();
     while !ctx.stopping() {
         match batch.recv(&ctx.udp) {
@@ -91,18 +95,20 @@ fn fault(ctx: &Context, message: String) {
     ctx.emit(Event::Fault { message });
 }
 
-/// Where the inbound thread opens datagrams.
+/// What the inbound thread keeps: where it opens datagrams, and its gate.
 pub struct Buffers {
     plain: Vec<u8>,
     /// Where a relayed datagram is opened (its envelope stays in `plain`).
     spare: Vec<u8>,
+    gate: Gate,
 }
 
-impl Default for Buffers {
-    fn default() -> Self {
+impl Buffers {
+    fn new(gate: Gate) -> Self {
         Buffers {
             plain: vec![0u8; MAX_DATAGRAM],
             spare: vec![0u8; MAX_DATAGRAM],
+            gate,
         }
     }
 }
@@ -126,28 +132,32 @@ pub fn handle(
     now: Instant,
 ) {
     let src = Endpoint::Udp(src);
-    if let Some(inner) = handle_one(ctx, datagram, src, &mut bufs.plain, true, tx, now) {
+    let gate = &mut bufs.gate;
+    if let Some(inner) = handle_one(ctx, datagram, src, &mut bufs.plain, gate, true, tx, now) {
         let datagram = &bufs.plain[inner.at];
         let src = Endpoint::Relay(inner.from);
-        handle_one(ctx, datagram, src, &mut bufs.spare, false, tx, now);
+        handle_one(ctx, datagram, src, &mut bufs.spare, gate, false, tx, now);
     }
 }
 
 /// Handles one datagram, opening it into `plain`. Returns the datagram a
 /// relay envelope holds for us, when `may_relay` (the first pass only).
+#[allow(clippy::too_many_arguments)]
 fn handle_one(
     ctx: &Context,
     datagram: &[u8],
     src: Endpoint,
     plain: &mut [u8],
+    gate: &mut Gate,
     may_relay: bool,
     tx: &mut Tx,
     now: Instant,
 ) -> Option<Relayed> {
     match wire::parse(datagram) {
         Err(_) => Stats::inc(&ctx.stats.drop_malformed),
-        Ok(Message::Initiation(i)) => handshakes::on_initiation(ctx, &i, src, tx, now),
-        Ok(Message::Response(r)) => handshakes::on_response(ctx, &r, src, tx, now),
+        Ok(Message::Initiation(i)) => gate.initiation(ctx, &i, datagram, src, tx, now),
+        Ok(Message::Response(r)) => gate.response(ctx, &r, datagram, src),
+        Ok(Message::CookieReply(c)) => gate.cookie_reply(ctx, &c, datagram, src),
         Ok(Message::Transport(t)) => return on_transport(ctx, &t, src, plain, may_relay, tx, now),
     }
     None
@@ -166,29 +176,31 @@ fn on_transport(
         Stats::inc(counter);
         None
     };
-    let Some(peer) = ctx.routes().by_index(t.receiver_index).cloned() else {
-        return counted(&ctx.stats.drop_unknown_index);
-    };
-    let Some(session) = peer.lock().receiving_session(t.receiver_index) else {
-        return counted(&ctx.stats.drop_unknown_index);
-    };
-    let n = match session.open(t, plain, now) {
-        Ok(n) => n,
-        Err(e) => {
-            return counted(match e {
-                OpenError::Replay => &ctx.stats.drop_replay,
-                OpenError::Expired => &ctx.stats.drop_expired,
-                OpenError::Decrypt | OpenError::BufferTooSmall => &ctx.stats.drop_decrypt,
-            })
+    let (peer, n, acts) = match ctx.routes().by_index(t.receiver_index).cloned() {
+        Some(peer) => {
+            let Some(session) = peer.lock().receiving_session(t.receiver_index) else {
+                return counted(&ctx.stats.drop_unknown_index);
+            };
+            let n = match session.open(t, plain, now) {
+                Ok(n) => n,
+                Err(e) => {
+                    return counted(match e {
+                        OpenError::Replay => &ctx.stats.drop_replay,
+                        OpenError::Expired => &ctx.stats.drop_expired,
+                        OpenError::Decrypt | OpenError::BufferTooSmall => &ctx.stats.drop_decrypt,
+                    })
+                }
+            };
+            let acts = peer.lock().after_inbound(t.receiver_index, src, now);
+            (peer, n, acts)
         }
+        None => match confirm::half_open(ctx, t, src, plain, now) {
+            Ok(confirmed) => confirmed,
+            Err(Some(counter)) => return counted(counter),
+            Err(None) => return None,
+        },
     };
-    let (acts, peer_ip) = {
-        let mut tunnel = peer.lock();
-        (
-            tunnel.after_inbound(t.receiver_index, src, now),
-            tunnel.mesh_ip,
-        )
-    };
+    let peer_ip = peer.lock().mesh_ip;
     if !acts.is_empty() {
         actions::run(ctx, &peer, acts, tx, now);
     }

@@ -2,12 +2,16 @@
 //!
 //! Threads (all owned by `Engine`, joined by `stop()`):
 //!   outbound  TUN → lookup by destination mesh IP → seal → UDP
-//!   inbound   UDP → parse → handshake, or open → source check → TUN
-//!   timers    every TICK: each peer's retries, keepalives, rekeys, liveness
+//!   inbound   UDP → parse → open → source check → TUN; handshakes only
+//!             pass the gate (mac1, cookies under load) into a bounded queue
+//!   handshakes the queue → Noise, trust, answer (never on the data path)
+//!   timers    every TICK: each peer's retries, keepalives, rekeys, liveness;
+//!             half-open handshakes expire, idle dynamic peers are collected
 //!
 //! Lock order: a peer's tunnel mutex may be held while briefly taking the
 //! registry lock (reading it, or writing it to commit a handshake's mesh-IP
-//! claim); the registry lock is never held while taking a tunnel mutex.
+//! claim); the registry lock is never held while taking a tunnel mutex. The
+//! half-open table's lock is taken last, after the registry's.
 //! No lock is held while sealing, opening or doing I/O.
 //!
 //! Per packet, the forwarding threads take neither the registry lock nor,
@@ -18,7 +22,12 @@
 //! mutex to find the session and record liveness.
 
 pub mod actions;
+pub mod confirm;
 pub mod context;
+pub mod gate;
+pub mod half_open;
+pub mod handshake_queue;
+pub mod handshake_worker;
 pub mod handshakes;
 pub mod icmp;
 pub mod inbound;

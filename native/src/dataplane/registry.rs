@@ -19,12 +19,16 @@ use crate::ratelimit::TokenBucket;
 use crate::snapshot::{node_id, NodeId, PublicKey};
 use crate::trust::{TrustPolicy, Verdict};
 
+use super::half_open::HalfOpen;
 use super::routes::Routes;
 use super::send_state::{Sending, TunnelGuard};
 
 /// Peers that dialled in without being configured are capped, so a stream
 /// of fresh keys cannot grow memory without bound.
 pub const MAX_DYNAMIC_PEERS: usize = 1024;
+/// A peer that dialled in and has been down this long, with nothing in
+/// flight, is collected (docs/PROTOCOL.md §4.11); it dials in again anew.
+pub const DYNAMIC_IDLE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 /// A peer's advertisements reaching JavaScript: they are seconds apart when
 /// honest; more is dropped and counted.
 const ADVERTS_PER_SEC: u32 = 2;
@@ -198,21 +202,34 @@ impl Registry {
         self.trust = trust;
     }
 
-    /// A fresh random session index registered to `peer`; None if the peer
-    /// has been removed (it must not get sessions any more).
-    pub fn allocate_index(&mut self, peer: &Arc<Peer>) -> Option<u32> {
+    /// A fresh random session index registered to `peer`, unique among the
+    /// node's sessions and half-open handshakes; None if the peer has been
+    /// removed (it must not get sessions any more).
+    pub fn allocate_index(&mut self, peer: &Arc<Peer>, half_open: &HalfOpen) -> Option<u32> {
         if peer.is_removed() {
             return None;
         }
+        let index = self.free_index(half_open);
+        self.by_index.insert(index, peer.clone());
+        Some(index)
+    }
+
+    /// A random index neither a session nor a half-open handshake holds.
+    pub fn free_index(&self, half_open: &HalfOpen) -> u32 {
         loop {
             let mut b = [0u8; 4];
             getrandom::fill(&mut b).expect("the OS random source works");
             let index = u32::from_le_bytes(b);
-            if let std::collections::hash_map::Entry::Vacant(e) = self.by_index.entry(index) {
-                e.insert(peer.clone());
-                return Some(index);
+            if !self.by_index.contains_key(&index) && !half_open.contains(index) {
+                return index;
             }
         }
+    }
+
+    /// Registers a confirmed half-open handshake's index to its peer.
+    pub fn adopt_index(&mut self, index: u32, peer: &Arc<Peer>) {
+        self.generation += 1;
+        self.by_index.insert(index, peer.clone());
     }
 
     pub fn release(&mut self, indices: &[u32]) {

@@ -1,4 +1,4 @@
-//! The engine's lifecycle: build the context, start the three data-plane
+//! The engine's lifecycle: build the context, start the four data-plane
 //! threads, swap in new snapshots (`apply`), report peers and counters
 //! (`report`), and stop (joining every thread) — the whole surface the napi
 //! layer exposes.
@@ -16,7 +16,7 @@ use std::thread::JoinHandle;
 use crate::clock::engine_clock;
 use crate::dataplane::context::{Context, EngineIo};
 use crate::dataplane::tx::Tx;
-use crate::dataplane::{actions, inbound, outbound, timer};
+use crate::dataplane::{actions, handshake_worker, inbound, outbound, timer};
 use crate::error::EngineError;
 use crate::event::{Event, EventSink, Events};
 use crate::io::tun::LinuxTun;
@@ -99,9 +99,10 @@ impl Engine {
             .offload_udp_gro
             .store(udp::gro(&ctx.udp).into(), Ordering::Relaxed);
         type Loop = fn(Arc<Context>);
-        let loops: [(&str, Loop); 3] = [
+        let loops: [(&str, Loop); 4] = [
             ("pim-outbound", outbound::run),
             ("pim-inbound", inbound::run),
+            ("pim-handshakes", handshake_worker::run),
             ("pim-timers", timer::run),
         ];
         for (name, body) in loops {

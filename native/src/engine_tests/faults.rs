@@ -26,15 +26,26 @@ impl Clock for PanicOn {
 
 #[test]
 fn a_panic_in_any_data_plane_thread_is_contained_and_reported_as_a_fault() {
-    for thread in ["pim-inbound", "pim-outbound", "pim-timers"] {
+    for thread in [
+        "pim-inbound",
+        "pim-outbound",
+        "pim-handshakes",
+        "pim-timers",
+    ] {
         let clock = Arc::new(PanicOn {
             thread,
             armed: AtomicBool::new(false),
         });
         let mut a = start_with_clock(1, loopback(), snapshot(IP_A, vec![]), clock.clone());
         clock.armed.store(true, Ordering::SeqCst);
-        // Work for each thread: a datagram in, a packet out; timers tick.
+        // Work for each thread: a datagram in, a handshake for the worker,
+        // a packet out; timers tick.
         loopback().send_to(b"junk", a.addr).unwrap();
+        let mut init = [0u8; crate::proto::wire::INIT_LEN];
+        let ts = crate::proto::tai64n::Tai64N([1; 12]);
+        let me = StaticKeys::from_private([9; 32]);
+        crate::proto::handshake::initiate(&me, &key(1), 7, ts, IP_B, &mut init);
+        loopback().send_to(&init, a.addr).unwrap();
         a.kernel.send(&packet(IP_A, IP_B, b"out")).unwrap();
         wait_for("the fault event", || {
             saw(

@@ -4,6 +4,7 @@
 //! what a broken thread does.
 
 mod faults;
+mod flood;
 mod forwarding;
 mod trust;
 

@@ -44,7 +44,9 @@ const UNTRUSTED_KEYS: usize = 256;
 pub struct FloodLimits {
     rejected: TokenBucket,
     conflict: TokenBucket,
-    limit: TokenBucket,
+    /// One bucket per bound (the names are a fixed set), so a flood against
+    /// one bound never hides another reaching its limit.
+    limits: Mutex<HashMap<&'static str, Bucket>>,
     untrusted_all: TokenBucket,
     untrusted_keys: Mutex<HashMap<PublicKey, Bucket>>,
 }
@@ -58,7 +60,7 @@ impl FloodLimits {
         FloodLimits {
             rejected: bucket(REJECTED, now),
             conflict: bucket(MESH_IP_CONFLICT, now),
-            limit: bucket(LIMIT_REACHED, now),
+            limits: Mutex::new(HashMap::new()),
             untrusted_all: bucket(UNTRUSTED_ALL, now),
             untrusted_keys: Mutex::new(HashMap::new()),
         }
@@ -69,7 +71,13 @@ impl FloodLimits {
         match event {
             Event::HandshakeRejected { .. } => self.rejected.take(now),
             Event::MeshIpConflict { .. } => self.conflict.take(now),
-            Event::LimitReached { .. } => self.limit.take(now),
+            Event::LimitReached { limit, .. } => {
+                let mut limits = self.limits.lock().unwrap_or_else(|p| p.into_inner());
+                limits
+                    .entry(limit)
+                    .or_insert_with(|| Bucket::full(LIMIT_REACHED, now))
+                    .take(LIMIT_REACHED, now)
+            }
             Event::Untrusted { public_key, .. } => self.untrusted(public_key, now),
             _ => true,
         }

@@ -50,6 +50,7 @@ pub trait Verifier {
         key: &PublicKey,
         src: &Endpoint,
         mesh_ip: Ipv4Addr,
+        timestamp: Tai64N,
     ) -> Result<Self::Admitted, Refusal>;
 }
 
@@ -73,7 +74,12 @@ pub fn receive<V: Verifier>(
     if !verifier.is_fresh(&received.remote_public, received.timestamp) {
         return Err(Refusal::Replay);
     }
-    let admitted = verifier.admit(&received.remote_public, src, received.mesh_ip)?;
+    let admitted = verifier.admit(
+        &received.remote_public,
+        src,
+        received.mesh_ip,
+        received.timestamp,
+    )?;
     Ok((received, admitted))
 }
 
@@ -95,7 +101,13 @@ mod tests {
         fn is_fresh(&self, _: &PublicKey, _: Tai64N) -> bool {
             self.fresh
         }
-        fn admit(&self, key: &PublicKey, src: &Endpoint, ip: Ipv4Addr) -> Result<(), Refusal> {
+        fn admit(
+            &self,
+            key: &PublicKey,
+            src: &Endpoint,
+            ip: Ipv4Addr,
+            _: Tai64N,
+        ) -> Result<(), Refusal> {
             self.asked.set(Some((*key, *src, ip)));
             self.verdict
         }

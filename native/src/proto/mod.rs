@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod control;
+pub mod cookie;
 pub mod endpoint;
 pub mod handshake;
 pub mod liveness;

@@ -7,6 +7,7 @@
 /// Message types (byte 0 of every datagram).
 pub const TYPE_INITIATION: u8 = 1;
 pub const TYPE_RESPONSE: u8 = 2;
+pub const TYPE_COOKIE_REPLY: u8 = 3;
 pub const TYPE_TRANSPORT: u8 = 4;
 
 pub const MAC_LEN: usize = 16;
@@ -16,6 +17,13 @@ pub const AEAD_TAG_LEN: usize = 16;
 pub const INIT_PAYLOAD_LEN: usize = 12 + 4; // TAI64N timestamp + mesh IPv4
 pub const INIT_NOISE_LEN: usize = 32 + 32 + AEAD_TAG_LEN + INIT_PAYLOAD_LEN + AEAD_TAG_LEN;
 pub const INIT_LEN: usize = 4 + 4 + INIT_NOISE_LEN + MAC_LEN;
+/// An initiation sent with a cookie carries mac2 after mac1 (§4.10).
+pub const INIT_WITH_MAC2_LEN: usize = INIT_LEN + MAC_LEN;
+
+/// Cookie reply: header, receiver index, XChaCha20 nonce, sealed cookie.
+pub const COOKIE_NONCE_LEN: usize = 24;
+pub const COOKIE_LEN: usize = 16;
+pub const COOKIE_REPLY_LEN: usize = 4 + 4 + COOKIE_NONCE_LEN + COOKIE_LEN + AEAD_TAG_LEN;
 
 /// Noise IK message 2: e (32) + encrypted payload.
 pub const RESP_PAYLOAD_LEN: usize = 4; // mesh IPv4
@@ -36,6 +44,20 @@ pub struct Initiation<'a> {
     /// Everything the MAC covers: the datagram up to the MAC.
     pub mac_input: &'a [u8],
     pub mac1: &'a [u8; MAC_LEN],
+    /// What mac2 covers: the datagram up to mac2 (mac1 included).
+    pub mac2_input: &'a [u8],
+    /// Present only when the sender holds a cookie from us.
+    pub mac2: Option<&'a [u8; MAC_LEN]>,
+}
+
+/// A responder under load answers an initiation with this instead (§4.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CookieReply<'a> {
+    /// The initiation's sender_index.
+    pub receiver_index: u32,
+    pub nonce: &'a [u8; COOKIE_NONCE_LEN],
+    /// The cookie, sealed: 16 bytes and the tag.
+    pub sealed: &'a [u8; COOKIE_LEN + AEAD_TAG_LEN],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +80,7 @@ pub struct Transport<'a> {
 pub enum Message<'a> {
     Initiation(Initiation<'a>),
     Response(Response<'a>),
+    CookieReply(CookieReply<'a>),
     Transport(Transport<'a>),
 }
 
@@ -85,13 +108,23 @@ pub fn parse(datagram: &[u8]) -> Result<Message<'_>, Malformed> {
         return Err(Malformed);
     }
     match datagram[0] {
-        TYPE_INITIATION if datagram.len() == INIT_LEN => {
+        TYPE_INITIATION if datagram.len() == INIT_LEN || datagram.len() == INIT_WITH_MAC2_LEN => {
             let mac_at_ofs = INIT_LEN - MAC_LEN;
             Ok(Message::Initiation(Initiation {
                 sender_index: u32_at(datagram, 4),
                 noise: &datagram[8..mac_at_ofs],
                 mac_input: &datagram[..mac_at_ofs],
                 mac1: mac_at(datagram, mac_at_ofs),
+                mac2_input: &datagram[..INIT_LEN],
+                mac2: (datagram.len() == INIT_WITH_MAC2_LEN).then(|| mac_at(datagram, INIT_LEN)),
+            }))
+        }
+        TYPE_COOKIE_REPLY if datagram.len() == COOKIE_REPLY_LEN => {
+            let nonce_end = 8 + COOKIE_NONCE_LEN;
+            Ok(Message::CookieReply(CookieReply {
+                receiver_index: u32_at(datagram, 4),
+                nonce: datagram[8..nonce_end].try_into().expect("length checked"),
+                sealed: datagram[nonce_end..].try_into().expect("length checked"),
             }))
         }
         TYPE_RESPONSE if datagram.len() == RESP_LEN => {
@@ -129,6 +162,11 @@ pub fn write_response_header(out: &mut [u8], sender_index: u32, receiver_index: 
     out[8..12].copy_from_slice(&receiver_index.to_le_bytes());
 }
 
+pub fn write_cookie_reply_header(out: &mut [u8], receiver_index: u32) {
+    out[..4].copy_from_slice(&[TYPE_COOKIE_REPLY, 0, 0, 0]);
+    out[4..8].copy_from_slice(&receiver_index.to_le_bytes());
+}
+
 pub fn write_transport_header(out: &mut [u8], receiver_index: u32, counter: u64) {
     out[..4].copy_from_slice(&[TYPE_TRANSPORT, 0, 0, 0]);
     out[4..8].copy_from_slice(&receiver_index.to_le_bytes());
@@ -145,6 +183,8 @@ mod tests {
         assert_eq!(INIT_LEN, 136);
         assert_eq!(RESP_NOISE_LEN, 52);
         assert_eq!(RESP_LEN, 80);
+        assert_eq!(INIT_WITH_MAC2_LEN, 152);
+        assert_eq!(COOKIE_REPLY_LEN, 64);
         assert_eq!(TRANSPORT_MIN_LEN, 32);
     }
 
@@ -180,6 +220,15 @@ mod tests {
             }),
             ("initiation one byte short", init[..INIT_LEN - 1].to_vec()),
             ("initiation one byte long", [init.clone(), vec![0]].concat()),
+            (
+                "initiation with mac2 one byte long",
+                [init.clone(), vec![0; MAC_LEN + 1]].concat(),
+            ),
+            ("cookie reply one byte short", {
+                let mut d = vec![0u8; COOKIE_REPLY_LEN - 1];
+                write_cookie_reply_header(&mut d, 1);
+                d
+            }),
             ("response one byte short", resp[..RESP_LEN - 1].to_vec()),
             ("transport without tag", {
                 let mut d = vec![0u8; TRANSPORT_MIN_LEN - 1];
@@ -195,7 +244,16 @@ mod tests {
         for (name, d) in cases {
             assert_eq!(parse(&d), Err(Malformed), "{name}");
         }
-        assert!(matches!(parse(&init), Ok(Message::Initiation(i)) if i.sender_index == 7));
+        assert!(
+            matches!(parse(&init), Ok(Message::Initiation(i)) if i.sender_index == 7 && i.mac2.is_none())
+        );
+        let with_mac2 = [init.clone(), vec![9; MAC_LEN]].concat();
+        assert!(
+            matches!(parse(&with_mac2), Ok(Message::Initiation(i)) if i.mac2 == Some(&[9; MAC_LEN]) && i.mac2_input == &init[..])
+        );
+        let mut cookie = vec![0u8; COOKIE_REPLY_LEN];
+        write_cookie_reply_header(&mut cookie, 5);
+        assert!(matches!(parse(&cookie), Ok(Message::CookieReply(c)) if c.receiver_index == 5));
         assert!(matches!(parse(&resp), Ok(Message::Response(r)) if r.receiver_index == 2));
     }
 }

@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 
 use super::{retire, Actions, Tunnel, TunnelEvent};
 use crate::proto::admission::Refusal;
+use crate::proto::cookie::{self, COOKIE_USABLE};
 use crate::proto::endpoint::Endpoint;
 use crate::proto::handshake::{self, Initiation, ReceivedInitiation, StaticKeys};
+use crate::proto::session::Session;
 use crate::proto::tai64n::Tai64N;
 use crate::proto::timers::HANDSHAKE_RETRY;
-use crate::proto::wire::{self, INIT_LEN, RESP_LEN};
+use crate::proto::wire::{self, INIT_LEN, MAC_LEN, RESP_LEN};
 
 /// What a handshake needs from the node: its keys, address, the time and a
 /// fresh session index (unique among the node's sessions).
@@ -28,6 +30,8 @@ pub(super) struct Pending {
     pub(super) attempt_started: Instant,
     pub(super) sent_at: Instant,
     pub(super) retry_at: Instant,
+    /// The latest initiation's mac1: a cookie reply is sealed to it.
+    pub(super) sent_mac1: [u8; MAC_LEN],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +78,56 @@ impl Tunnel {
             attempt_started,
             sent_at: now,
             retry_at: now + HANDSHAKE_RETRY + ctx.jitter,
+            sent_mac1: out[INIT_LEN - MAC_LEN..].try_into().expect("fixed size"),
         });
+        actions
+    }
+
+    /// mac2 for an initiation `begin_initiation` wrote, while the peer's
+    /// last cookie is usable (§4.10); without one the initiation goes bare.
+    pub fn mac2(&self, init: &[u8; INIT_LEN], now: Instant) -> Option<[u8; MAC_LEN]> {
+        let (cookie, got) = self.cookie.as_ref()?;
+        (now.saturating_duration_since(*got) < COOKIE_USABLE).then(|| cookie::mac2(cookie, init))
+    }
+
+    /// A cookie reply: kept if it answers the initiation in flight and opens
+    /// (it is sealed to that initiation's mac1). The next retry, on the
+    /// usual timer, carries mac2; a cookie never triggers a send by itself.
+    pub fn cookie_received(&mut self, reply: &wire::CookieReply<'_>, now: Instant) -> bool {
+        let Some(p) = self
+            .pending
+            .as_ref()
+            .filter(|p| p.initiation.local_index == reply.receiver_index)
+        else {
+            return false;
+        };
+        match cookie::open_reply(&self.remote_public, reply, &p.sent_mac1) {
+            Some(c) => {
+                self.cookie = Some((c, now));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A half-open handshake of ours with this peer got its first
+    /// authenticated transport message (§4.11): its session is confirmed
+    /// and installed as `current`.
+    pub fn confirm_responder(
+        &mut self,
+        session: Arc<Session>,
+        src: Endpoint,
+        mesh_ip: Ipv4Addr,
+        timestamp: Tai64N,
+        now: Instant,
+    ) -> Actions {
+        self.mesh_ip = mesh_ip;
+        if self.initiation_is_fresh(timestamp) {
+            self.last_init_timestamp = Some(timestamp);
+        }
+        let mut actions = Actions::default();
+        self.install(session, now, &mut actions);
+        self.note_received(src, now, &mut actions);
         actions
     }
 

@@ -92,6 +92,8 @@ pub struct Tunnel {
     liveness: Liveness,
     pub last_handshake: Option<Instant>,
     last_init_timestamp: Option<Tai64N>,
+    /// The peer's last cookie (§4.10) and when it came.
+    cookie: Option<(super::cookie::Cookie, Instant)>,
     connected: bool,
     failed: bool,
     queue: VecDeque<Vec<u8>>,
@@ -122,6 +124,7 @@ impl Tunnel {
             liveness: Liveness::default(),
             last_handshake: None,
             last_init_timestamp: None,
+            cookie: None,
             connected: false,
             failed: false,
             queue: VecDeque::new(),
@@ -320,6 +323,20 @@ impl Tunnel {
         self.queue.clear();
         self.connected = false;
         self.persistent = false;
+    }
+
+    /// A peer that dialled in may be collected: down, with nothing in flight
+    /// or held, and unheard of for `idle` (§4.11).
+    pub fn is_idle(&self, now: Instant, idle: Duration) -> bool {
+        !self.persistent
+            && !self.connected
+            && self.pending.is_none()
+            && self.queue.is_empty()
+            && self.indices().is_empty()
+            && self
+                .liveness
+                .last_received()
+                .is_none_or(|t| now.saturating_duration_since(t) >= idle)
     }
 
     /// Every session index this tunnel holds (to unregister on removal).
