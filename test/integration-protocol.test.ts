@@ -85,7 +85,7 @@ const [host, port, n] = [process.argv[1], Number(process.argv[2]), Number(proces
 const pool = randomBytes(1 << 17);
 const rnd = (len) => { const off = randomInt(0, pool.length - len + 1); return Buffer.from(pool.subarray(off, off + len)); };
 const header = (type, len) => { const b = rnd(len); for (let i = 0; i < Math.min(len, 4); i++) b[i] = i === 0 ? type : 0; return b; };
-const notLen = (lo, hi, bad) => { for (;;) { const l = randomInt(lo, hi); if (l !== bad) return l; } };
+const notLen = (lo, hi, ...bad) => { for (;;) { const l = randomInt(lo, hi); if (!bad.includes(l)) return l; } };
 const counts = {};
 const reasons = {};
 // [kind, the drop reason B should count]; random bytes parse as a message with odds < 2^-30.
@@ -98,7 +98,8 @@ function make(i) {
   }
   const r = randomInt(100);
   if (r < 40) return ['random', 'malformed', rnd(randomInt(0, 1501))];
-  if (r < 47) return ['truncated', 'malformed', header(1, notLen(1, 300, 136))];
+  // An initiation is 136 bytes, or 152 with mac2 (docs/PROTOCOL.md §4.10).
+  if (r < 47) return ['truncated', 'malformed', header(1, notLen(1, 300, 136, 152))];
   if (r < 54) return ['truncated', 'malformed', header(2, notLen(1, 300, 80))];
   if (r < 60) return ['truncated', 'malformed', header(4, randomInt(1, 32))];
   if (r < 70) return ['init136', 'bad_mac', header(1, 136)];

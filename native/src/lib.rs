@@ -17,6 +17,8 @@ pub mod trust;
 
 #[cfg(test)]
 mod engine_tests;
+#[cfg(test)]
+mod fuzz_tests;
 
 // The directory is napi/, but the module is not called `napi`: that name
 // must keep meaning the napi crate inside the code napi-derive generates.

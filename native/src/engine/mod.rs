@@ -165,6 +165,13 @@ impl Engine {
         }
     }
 
+    /// The shared state, for tests that set up what would take too long to
+    /// build through the wire (a full peer table).
+    #[cfg(test)]
+    pub(crate) fn context(&self) -> &Arc<Context> {
+        &self.ctx
+    }
+
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.ctx.udp.local_addr().ok()
     }

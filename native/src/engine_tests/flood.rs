@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use super::*;
-use crate::dataplane::registry::DYNAMIC_IDLE_AFTER;
+use crate::dataplane::registry::{DYNAMIC_IDLE_AFTER, MAX_DYNAMIC_PEERS};
 use crate::proto::handshake::{self, Initiation};
 use crate::proto::mac::Mac1Key;
 use crate::proto::tai64n::Tai64N;
@@ -20,15 +20,21 @@ const STRANGER_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 50);
 struct Stranger {
     keys: StaticKeys,
     sock: UdpSocket,
+    mesh_ip: Ipv4Addr,
 }
 
 impl Stranger {
     fn new(seed: u8) -> Self {
+        Self::with_key([seed; 32], STRANGER_IP)
+    }
+
+    fn with_key(private: [u8; 32], mesh_ip: Ipv4Addr) -> Self {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         sock.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
         Stranger {
-            keys: StaticKeys::from_private([seed; 32]),
+            keys: StaticKeys::from_private(private),
             sock,
+            mesh_ip,
         }
     }
 
@@ -39,12 +45,15 @@ impl Stranger {
         let ts = Tai64N::from_system_time(SystemTime::now());
         // Every test's node here is seed 1.
         let to = key(1);
-        let ini: Initiation = handshake::initiate(&self.keys, &to, 77, ts, STRANGER_IP, &mut buf);
+        let ini: Initiation = handshake::initiate(&self.keys, &to, 77, ts, self.mesh_ip, &mut buf);
         self.sock.send_to(&buf, node.addr).unwrap();
         let mut resp = [0u8; 256];
-        let n = self.sock.recv(&mut resp).expect("a response");
-        let Ok(Message::Response(r)) = wire::parse(&resp[..n]) else {
-            panic!("not a response: {:?}", &resp[..n])
+        // Skip what A sends an earlier stranger that had this port.
+        let r = loop {
+            let n = self.sock.recv(&mut resp).expect("a response");
+            if let Ok(Message::Response(r)) = wire::parse(&resp[..n]) {
+                break r;
+            }
         };
         ini.complete(&r, Instant::now())
             .expect("a valid response")
@@ -190,4 +199,76 @@ fn under_a_flood_of_initiations_a_legitimate_peer_gets_in_with_a_cookie() {
     // B, and nothing of the flood, became a peer.
     wait_for("B to be A's peer", || has_peer(&a, 2));
     assert_eq!(a.engine.peers().len(), 1);
+}
+
+#[test]
+fn random_datagrams_are_each_dropped_and_counted_once_and_change_nothing() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let a = start(1, loopback(), snapshot(IP_A, vec![]));
+    let (mut runner, cases) = crate::fuzz_tests::runner(300);
+    let junk = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let strategy = crate::fuzz_tests::datagram();
+    for i in 0..cases {
+        let d = strategy.new_tree(&mut runner).unwrap().current();
+        junk.send_to(&d, a.addr).unwrap();
+        if i % 50 == 49 {
+            // Paced, so the test measures the engine, not the socket buffer.
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let drops = |s: &crate::stats::StatsSnapshot| -> u64 {
+        s.entries()
+            .iter()
+            .filter(|(n, _)| n.starts_with("drop_"))
+            .map(|(_, v)| v)
+            .sum()
+    };
+    wait_until(
+        "every datagram to be counted",
+        || a.engine.stats(),
+        |s| drops(s) == u64::from(cases),
+    );
+    eprintln!("fuzz engine datagrams: {cases} cases");
+    assert!(a.engine.peers().is_empty());
+    assert_eq!(a.engine.stats().handshake_responses_sent, 0);
+}
+
+#[test]
+fn at_most_max_dynamic_peers_dial_in_and_the_next_is_refused_and_reported() {
+    use crate::dataplane::registry::Peer;
+    use crate::proto::tunnel::Tunnel;
+    let a = start(1, loopback(), snapshot(IP_A, vec![]));
+    // All but one of the places taken by peers that dialled in before
+    // (persistent, so the collector leaves these never-heard stand-ins be).
+    {
+        let mut reg = a.engine.context().registry_mut();
+        for i in 0..MAX_DYNAMIC_PEERS as u32 - 1 {
+            let mut k = [0x40; 32];
+            k[..4].copy_from_slice(&i.to_le_bytes());
+            let ip = Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 77, 8, 1)) + i);
+            reg.insert(Peer::new(Tunnel::new(k, ip, None, true), false), ip);
+        }
+    }
+    let last = Stranger::new(5);
+    let session = last.handshake(&a);
+    last.keepalive(&session, &a);
+    wait_for("the last place to be taken", || has_peer(&a, 5));
+    let late = Stranger::with_key([6; 32], Ipv4Addr::new(10, 77, 0, 60));
+    late.sock
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut buf = [0u8; INIT_LEN];
+    let ts = Tai64N::from_system_time(SystemTime::now());
+    handshake::initiate(&late.keys, &key(1), 1, ts, late.mesh_ip, &mut buf);
+    late.sock.send_to(&buf, a.addr).unwrap();
+    wait_for("the refusal", || a.engine.stats().drop_peer_limit == 1);
+    assert!(saw(&a, |e| matches!(
+        e,
+        Event::LimitReached {
+            limit: "dynamic_peers",
+            ..
+        }
+    )));
+    assert!(late.sock.recv(&mut [0u8; 256]).is_err(), "no response");
+    assert_eq!(a.engine.peers().len(), MAX_DYNAMIC_PEERS);
 }
