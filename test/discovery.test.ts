@@ -4,7 +4,7 @@
 
 import test from 'ava';
 import { decodeAnnouncement, encodeAnnouncement, ANNOUNCE_VERSION, type Announcement } from '../ts/discovery/announce.js';
-import { Discovery, type DiscoveredNode } from '../ts/discovery/discovery.js';
+import { ANNOUNCE_RATE, Discovery, MAX_NODES, MAX_SOURCES, type DiscoveredNode } from '../ts/discovery/discovery.js';
 import { nodeIdFromPublicKey } from '../ts/identity/node-id.js';
 import { seededKey } from './helpers/keys.js';
 import { FakeLan } from './helpers/lan.js';
@@ -107,10 +107,12 @@ function discovery(now: { t: number }): { d: Discovery; heard: DiscoveredNode[] 
 test('Discovery.receive: counts malformed and spoofed announcements, lists neither', (t) => {
   const now = { t: 1000 };
   const { d, heard } = discovery(now);
-  for (const [, buf] of badAnnouncements) d.receive(buf, { address: '198.18.5.9' });
+  // Each from its own address, so none is over its source's rate.
+  badAnnouncements.forEach(([, buf], i) => d.receive(buf, { address: `198.18.5.${10 + i}` }));
   const expected = {
     malformed: badAnnouncements.filter(([, , r]) => r === 'malformed').length,
     spoofed: badAnnouncements.filter(([, , r]) => r === 'spoofed').length,
+    rate_limited: 0,
   };
   t.deepEqual(d.dropped, expected);
   t.deepEqual(d.list(), []);
@@ -123,7 +125,7 @@ test('Discovery.receive: its own announcement is ignored (not listed, not counte
   d.receive(encodeAnnouncement({ publicKey: SELF_KEY, port: 9100, name: 'me', roles: [] }), { address: '198.18.5.1' });
   t.deepEqual(d.list(), []);
   t.deepEqual(heard, []);
-  t.deepEqual(d.dropped, { malformed: 0, spoofed: 0 });
+  t.deepEqual(d.dropped, { malformed: 0, spoofed: 0, rate_limited: 0 });
 });
 
 test('Discovery.receive: lists a node at the sender address with the announced port; reports it once, and again at a new address', (t) => {
@@ -153,16 +155,52 @@ test('Discovery.list: a node not heard for 3 intervals drops out; hearing it aga
   t.is(d.list().length, 1);
 });
 
-test('Discovery.receive: holds at most 256 nodes, evicting the one heard longest ago', (t) => {
+test('Discovery.receive: holds at most MAX_NODES (256) nodes, evicting the one heard longest ago', (t) => {
   const now = { t: 0 };
   const { d } = discovery(now);
-  const keys = Array.from({ length: 257 }, (_, i) => seededKey(`node ${i}`));
+  const keys = Array.from({ length: MAX_NODES + 1 }, (_, i) => seededKey(`node ${i}`));
   keys.forEach((k, i) => {
     now.t = i;
-    d.receive(encodeAnnouncement({ publicKey: k, port: 9100, name: `n${i}`, roles: [] }), { address: '198.18.5.2' });
+    // Each node at its own address: one address is rate-limited (below).
+    d.receive(encodeAnnouncement({ publicKey: k, port: 9100, name: `n${i}`, roles: [] }), { address: `198.18.${i >> 8}.${i & 255}` });
   });
   const listed = new Set(d.list().map((n) => n.publicKey));
-  t.is(listed.size, 256);
+  t.is(MAX_NODES, 256);
+  t.is(listed.size, MAX_NODES);
   t.false(listed.has(keys[0]!), 'the oldest was evicted');
   t.true(listed.has(keys[256]!));
+});
+
+test('Discovery.receive: one source address gets ANNOUNCE_RATE (a burst of 10, then 2 a second); more is dropped and counted before parsing', (t) => {
+  const now = { t: 0 };
+  const { d } = discovery(now);
+  const from = { address: '198.18.5.2' };
+  const keys = Array.from({ length: 20 }, (_, i) => seededKey(`burst ${i}`));
+  for (const k of keys) d.receive(encodeAnnouncement({ publicKey: k, port: 9100, name: 'x', roles: [] }), from);
+  t.is(ANNOUNCE_RATE.burst, 10);
+  t.is(d.list().length, ANNOUNCE_RATE.burst, 'the burst');
+  t.is(d.dropped.rate_limited, keys.length - ANNOUNCE_RATE.burst);
+  d.receive(Buffer.from('junk'), from);
+  t.is(d.dropped.malformed, 0, 'over the rate: not even parsed');
+  now.t = 1000 / ANNOUNCE_RATE.perSec;
+  d.receive(encodeAnnouncement({ publicKey: seededKey('later'), port: 9100, name: 'x', roles: [] }), from);
+  t.is(d.list().length, ANNOUNCE_RATE.burst + 1, 'one more after 1/perSec');
+  d.receive(encodeAnnouncement(ann()), { address: '198.18.5.3' });
+  t.is(d.list().length, ANNOUNCE_RATE.burst + 2, 'another address has its own bucket');
+});
+
+test('Discovery.receive: at most MAX_SOURCES addresses are remembered; while all are busy a new one is dropped', (t) => {
+  const now = { t: 0 };
+  const { d } = discovery(now);
+  const junk = Buffer.from('junk');
+  // Every source spends its whole burst, so none can be forgotten.
+  for (let i = 0; i < MAX_SOURCES; i++) {
+    for (let j = 0; j < ANNOUNCE_RATE.burst; j++) d.receive(junk, { address: `10.${i >> 8}.${i & 255}.1` });
+  }
+  t.is(d.dropped.malformed, MAX_SOURCES * ANNOUNCE_RATE.burst);
+  d.receive(encodeAnnouncement(ann()), { address: '198.18.9.9' });
+  t.is(d.dropped.rate_limited, 1, 'no room for a new source');
+  now.t = (ANNOUNCE_RATE.burst / ANNOUNCE_RATE.perSec) * 1000;
+  d.receive(encodeAnnouncement(ann()), { address: '198.18.9.9' });
+  t.is(d.list().length, 1, 'refilled sources were forgotten to make room');
 });

@@ -321,7 +321,7 @@ export class Daemon {
       roles: () => this.roles(),
       peers: () => this.peers(),
       discoveryDrops: () => this.discovery?.dropped,
-      advertsIgnored: () => this.mesh.ignored,
+      advertsIgnored: () => ({ ...this.mesh.ignored, overLimit: this.mesh.table.refused }),
       expiredRoutes: () => this.mesh.table.unreachable().length,
       routing: this.routing,
       startedAt: this.startedAt,

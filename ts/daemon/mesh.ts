@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { Engine } from '../native/engine.js';
 import { decodeAdvert, encodeAdverts } from '../routing/adverts.js';
 import type { Role } from '../routing/roles.js';
-import { INFINITY, RoutingTable, type Route } from '../routing/distance-vector.js';
+import { INFINITY, MAX_ROUTES, MAX_ROUTES_PER_NEIGHBOR, RoutingTable, type Route } from '../routing/distance-vector.js';
 import type { GatewayCandidate } from '../routing/gateway-select.js';
 import type { RelayedPeer } from './snapshot.js';
 
@@ -107,7 +107,15 @@ export class MeshManager {
     if (this.d.isExplicit(publicKey)) {
       // A far node's gateway role counts only when that node is explicit too (gatewayCandidates).
       this.ignored.roles += advert.routes.filter((r) => r.roles.includes('gateway') && !this.d.isExplicit(r.key)).length;
+      const refusedBefore = this.table.refused;
       if (this.table.receive(publicKey, advert, advert.routes, this.now())) this.changed();
+      const refused = this.table.refused - refusedBefore;
+      if (refused > 0) {
+        this.d.log.warn(
+          { event: 'limit_reached', limit: 'routes', peer_id: nodeId(publicKey), refused },
+          `the routing table is full (${MAX_ROUTES} routes, ${MAX_ROUTES_PER_NEIGHBOR} per neighbour): ignored ${refused} new destinations`,
+        );
+      }
       return;
     }
     // A neighbour admitted by first use or allow_all is a leaf: reachable

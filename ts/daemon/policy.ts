@@ -35,6 +35,8 @@ export class PolicyApplier implements PolicyPort {
   private version = 0;
   /** Problems already reported, so a recompile does not repeat them. */
   private reported = new Set<string>();
+  /** A refresh waits in the queue: it will compile the state as it is then. */
+  private refreshQueued = false;
 
   constructor(
     private readonly deps: PolicyDeps,
@@ -60,8 +62,17 @@ export class PolicyApplier implements PolicyPort {
     });
   }
 
+  /**
+   * Recompiles from the running state. A burst of changes (adverts, routes
+   * expiring) costs one compile, not one each: while a refresh waits in the
+   * queue, another is redundant.
+   */
   refresh(): void {
-    this.apply(() => undefined).catch((err: unknown) =>
+    if (this.refreshQueued) return;
+    this.refreshQueued = true;
+    this.apply(() => {
+      this.refreshQueued = false;
+    }).catch((err: unknown) =>
       this.deps.log.error({ event: 'policy_failed', reason: describeError(err) }, `the data plane refused the new policy: ${describeError(err)}`),
     );
   }

@@ -88,6 +88,8 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
   const problems: SnapshotProblem[] = [];
   const taken = new Map<string, string>([[addressing.meshIp, 'this node']]);
   const peers: SnapshotPeer[] = [];
+  // Keys already listed: a set, so compiling stays linear in the peers and routes.
+  const listed = new Set<string>();
   // Listing a key under [[peers]] trusts it, as in WireGuard: explicit peers pass allow_list too.
   const explicit = explicitNodeIds(config, trusted);
 
@@ -121,6 +123,7 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
       return;
     }
     taken.set(meshIp, name);
+    listed.add(publicKey);
     if (via) peers.push({ publicKey, meshIp, via: via.key, persistent: false });
     else peers.push({ publicKey, meshIp, ...(endpoint === undefined ? {} : { endpoint }), persistent: true });
   };
@@ -131,7 +134,7 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
   // Peers the user paired are kept connected like static ones, and so are
   // trusted peers that discovery hears on the LAN (at the address heard).
   for (const r of trusted) {
-    if (peers.some((p) => p.publicKey === r.publicKey)) continue;
+    if (listed.has(r.publicKey)) continue;
     const name = `${r.source === 'paired' ? 'paired' : 'trusted'} peer ${r.nodeId.slice(0, 8)}`;
     const endpoint = discovered.get(r.publicKey) ?? (r.source === 'paired' ? r.endpoint : null);
     if (endpoint === null) continue;
@@ -145,7 +148,7 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
   }
   // Reached through relays: sessions are opened when traffic needs one.
   for (const r of relayed) {
-    if (!peers.some((p) => p.publicKey === r.publicKey)) add(r.publicKey, `relayed node ${nodeIdFromPublicKey(Buffer.from(r.publicKey, 'hex')).slice(0, 8)}`, undefined, { key: r.via, meshIp: r.meshIp });
+    if (!listed.has(r.publicKey)) add(r.publicKey, `relayed node ${nodeIdFromPublicKey(Buffer.from(r.publicKey, 'hex')).slice(0, 8)}`, undefined, { key: r.via, meshIp: r.meshIp });
   }
   return {
     snapshot: {
@@ -159,7 +162,7 @@ export function compileSnapshot(input: SnapshotInput): CompiledSnapshot {
       pins: compilePins(
         config,
         trusted,
-        config.peers.filter((c) => peers.some((p) => p.publicKey === c.public_key)).map((c) => ({ publicKey: c.public_key, endpoint: endpoints.get(c.public_key) })),
+        config.peers.filter((c) => listed.has(c.public_key)).map((c) => ({ publicKey: c.public_key, endpoint: endpoints.get(c.public_key) })),
       ),
       ...(routing.internetVia === null ? {} : { internetVia: routing.internetVia }),
       gateway: routing.gateway,

@@ -19,9 +19,9 @@ export interface StatusDeps {
   roles(): NodeRole[];
   peers(): PeerView[];
   /** LAN announcements dropped by discovery, when it runs. */
-  discoveryDrops(): { malformed: number; spoofed: number } | undefined;
-  /** Roles and routes from peers not trusted explicitly, ignored (daemon/mesh.ts). */
-  advertsIgnored(): { roles: number; routes: number };
+  discoveryDrops(): { malformed: number; spoofed: number; rate_limited: number } | undefined;
+  /** Roles and routes from peers not trusted explicitly, ignored, and new destinations over the table's caps (daemon/mesh.ts). */
+  advertsIgnored(): { roles: number; routes: number; overLimit: number };
   /** Routes lost and still held as unreachable (distance-vector.ts). */
   expiredRoutes(): number;
   routing: { readonly on: boolean; readonly selected: string | null; readonly killSwitch: boolean };
@@ -45,9 +45,11 @@ export function buildStatus(d: StatusDeps): StatusView {
   // LAN announcements dropped by the control plane (discovery/).
   drops.discovery_malformed = d.discoveryDrops()?.malformed ?? 0;
   drops.discovery_spoofed = d.discoveryDrops()?.spoofed ?? 0;
+  drops.discovery_rate_limited = d.discoveryDrops()?.rate_limited ?? 0;
   // Advertisements from peers admitted but not trusted explicitly (trust/policy.ts).
   drops.advert_roles_untrusted = d.advertsIgnored().roles;
   drops.advert_routes_untrusted = d.advertsIgnored().routes;
+  drops.advert_routes_over_limit = d.advertsIgnored().overLimit;
   const peers = d.peers();
   const n = (k: string): number => counters[k] ?? 0;
   return {

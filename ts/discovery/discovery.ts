@@ -1,7 +1,9 @@
 // LAN discovery: announce this node every interval, and keep the table of
 // nodes heard. Announcements are hints: nothing is trusted before the Noise
-// handshake. Malformed and spoofed ones are dropped and counted. Clock injected.
+// handshake. Malformed and spoofed ones are dropped and counted, and so are
+// those over their source address's rate. Clock injected.
 
+import { SourceLimiter } from '../net/rate-limit.js';
 import { decodeAnnouncement, encodeAnnouncement, type Announcement } from './announce.js';
 import type { DiscoveryTransport } from './transport.js';
 
@@ -14,7 +16,15 @@ export interface DiscoveredNode extends Announcement {
 
 /** A node not heard for this many intervals is no longer listed. */
 const STALE_INTERVALS = 3;
-const MAX_NODES = 256;
+/** Nodes listed at most; a new one evicts the one heard least recently. */
+export const MAX_NODES = 256;
+/**
+ * Announcements one source address may make (docs/PROTOCOL.md §5.10): an
+ * honest node sends one per interval (≥ 1 s), a few nodes may share an
+ * address; more is dropped before it is parsed. Sources remembered at most.
+ */
+export const ANNOUNCE_RATE = { perSec: 2, burst: 10 };
+export const MAX_SOURCES = 1024;
 
 export interface DiscoveryOptions {
   transport: DiscoveryTransport;
@@ -31,8 +41,9 @@ export interface DiscoveryOptions {
 export class Discovery {
   private readonly nodes = new Map<string, DiscoveredNode>();
   private timer: NodeJS.Timeout | undefined;
-  readonly dropped = { malformed: 0, spoofed: 0 };
+  readonly dropped = { malformed: 0, spoofed: 0, rate_limited: 0 };
   private readonly now: () => number;
+  private readonly limiter = new SourceLimiter(ANNOUNCE_RATE, MAX_SOURCES);
 
   constructor(private readonly opts: DiscoveryOptions) {
     this.now = opts.now ?? Date.now;
@@ -55,6 +66,10 @@ export class Discovery {
   }
 
   receive(msg: Buffer, from: { address: string }): void {
+    if (!this.limiter.take(from.address, this.now())) {
+      this.dropped.rate_limited++;
+      return;
+    }
     const d = decodeAnnouncement(msg);
     if (!d.ok) {
       this.dropped[d.reason]++;
@@ -71,7 +86,8 @@ export class Discovery {
   }
 
   private evictOldest(): void {
-    const oldest = [...this.nodes.values()].sort((x, y) => x.lastSeen - y.lastSeen)[0];
+    let oldest: DiscoveredNode | undefined;
+    for (const n of this.nodes.values()) if (!oldest || n.lastSeen < oldest.lastSeen) oldest = n;
     if (oldest) this.nodes.delete(oldest.nodeId);
   }
 

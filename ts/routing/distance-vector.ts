@@ -10,6 +10,14 @@ export const INFINITY = 16;
 export const ROUTE_TTL_MS = 35_000;
 /** An unreachable route is still advertised (as INFINITY) this long, then forgotten. */
 export const GC_MS = 20_000;
+/**
+ * Destinations one neighbour may put in the table, and all neighbours
+ * together (docs/PROTOCOL.md §5.7): a neighbour that advertises more (a
+ * bug, or an explicitly trusted node gone bad) fills only its own share.
+ * Routes to destinations already known are always taken.
+ */
+export const MAX_ROUTES_PER_NEIGHBOR = 256;
+export const MAX_ROUTES = 1024;
 
 /** What a neighbour says about one destination: its distance from the neighbour. */
 export interface AdvertEntry {
@@ -34,8 +42,16 @@ export interface Route {
 
 export class RoutingTable {
   private readonly routes = new Map<string, Route>();
+  /** Destinations held through each neighbour (kept in step with `routes`). */
+  private readonly perVia = new Map<string, number>();
+  /** New destinations refused because a cap was reached, since start. */
+  refused = 0;
 
   constructor(private readonly selfKey: string) {}
+
+  get size(): number {
+    return this.routes.size;
+  }
 
   /**
    * A neighbour's advertisement: the neighbour itself is one hop away with
@@ -48,6 +64,10 @@ export class RoutingTable {
       if (e.key === this.selfKey || e.key === neighbor) continue;
       const hops = Math.min(e.hops + 1, INFINITY);
       const cur = this.routes.get(e.key);
+      if (!cur && !this.hasRoom(neighbor)) {
+        this.refused++;
+        continue;
+      }
       const better = !cur || cur.hops >= INFINITY ? hops < INFINITY : hops < cur.hops;
       // The current next hop's word always counts, good news or bad.
       if (better || cur?.via === neighbor) changed = this.set(e.key, neighbor, hops, e.roles, e.ip, now) || changed;
@@ -55,8 +75,23 @@ export class RoutingTable {
     return changed;
   }
 
+  /** Whether a new destination through `via` fits under both caps. */
+  private hasRoom(via: string): boolean {
+    return this.routes.size < MAX_ROUTES && (this.perVia.get(via) ?? 0) < MAX_ROUTES_PER_NEIGHBOR;
+  }
+
+  private count(via: string, by: number): void {
+    const n = (this.perVia.get(via) ?? 0) + by;
+    if (n === 0) this.perVia.delete(via);
+    else this.perVia.set(via, n);
+  }
+
   private set(key: string, via: string, hops: number, roles: readonly Role[], ip: string, now: number): boolean {
     const cur = this.routes.get(key);
+    if (cur?.via !== via) {
+      if (cur) this.count(cur.via, -1);
+      this.count(via, 1);
+    }
     const reachable = hops < INFINITY;
     const unreachableSince = reachable ? null : (cur?.unreachableSince ?? now);
     const changed =
@@ -101,6 +136,7 @@ export class RoutingTable {
         changed = true;
       } else if (r.unreachableSince !== null && now - r.unreachableSince >= GC_MS) {
         this.routes.delete(r.key);
+        this.count(r.via, -1);
       }
     }
     return changed;
