@@ -24,7 +24,11 @@ export const USAGE = `usage: npm run bench -- [--runs N] [--seconds S] [--only r
 Root only: it creates network namespaces. Installs iperf3, ethtool,
 wireguard-tools, wireguard-go and nebula with apt-get when they are missing;
 builds current wireguard-go (go install) and boringtun-cli (cargo install) at
-pinned versions once into PIM_BENCH_CACHE (default ~/.cache/pim-bench).`;
+pinned versions once into PIM_BENCH_CACHE (default ~/.cache/pim-bench).
+
+The flood workload (pim alone, a handshake flood against a live tunnel; about
+2 minutes): node dist/ts/bench/flood.js, after npm run build. It writes
+bench/results/<date>-flood.md and .json.`;
 
 function integer(name: string, text: string, min: number, max: number): number {
   const n = Number(text);

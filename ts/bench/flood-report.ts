@@ -1,0 +1,84 @@
+// The flood workload's parameters, its bounds, and its report
+// (bench/results/<date>-flood.md); see flood.ts.
+
+import type { MachineInfo } from './machine.js';
+
+/** What the attacker does in each phase (issue 12's numbers). */
+export const FLOOD = {
+  phases: ['junk', 'mac1', 'valid'] as const,
+  rate: 30_000,
+  seconds: 20,
+  ports: 64,
+  identities: 2000,
+};
+
+/** What each phase must show. */
+export const BOUNDS = { pingLossPct: 5, rehandshakeS: 5, freshPairS: 5 };
+
+export interface PhaseResult {
+  phase: (typeof FLOOD.phases)[number];
+  pingLossPct?: number;
+  rehandshakeS?: number;
+  freshPairS?: number;
+  /** A's daemon over the flood: CPU (100 = one core) and its largest RSS. */
+  cpuPct?: number;
+  rssMaxMiB?: number;
+  /** pim-flood's own account of what it sent. */
+  floodSent?: string;
+  errors: string[];
+}
+
+export interface Verdict {
+  ok: boolean;
+  missed: string[];
+}
+
+export interface FloodResult {
+  date: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  loadAverage: { start: number[]; end: number[] };
+  flood: typeof FLOOD;
+  phases: (PhaseResult & { verdict: Verdict })[];
+}
+
+export function judge(p: PhaseResult): Verdict {
+  const missed: string[] = [...p.errors];
+  const over = (v: number | undefined, bound: number, what: string): void => {
+    if (v === undefined) missed.push(`${what}: not measured`);
+    else if (v >= bound) missed.push(`${what} ${v} ≥ ${bound}`);
+  };
+  over(p.pingLossPct, BOUNDS.pingLossPct, 'ping loss %');
+  over(p.rehandshakeS, BOUNDS.rehandshakeS, "B's new handshake s");
+  over(p.freshPairS, BOUNDS.freshPairS, 'fresh node pairing s');
+  return { ok: missed.length === 0, missed };
+}
+
+const fmt = (v: number | undefined, digits = 1): string => (v === undefined ? '–' : v.toFixed(digits));
+const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
+
+export function renderFlood(r: FloodResult): string {
+  const f = r.flood;
+  const rows = r.phases.map(
+    (p) =>
+      `| ${p.phase} | ${fmt(p.pingLossPct)} | ${fmt(p.rehandshakeS, 2)} | ${fmt(p.freshPairS, 2)} | ${fmt(p.cpuPct, 0)} | ${fmt(p.rssMaxMiB)} | ${p.floodSent ?? '–'} | ${p.verdict.ok ? 'met' : `**missed**: ${p.verdict.missed.join('; ')}`} |`,
+  );
+  return [
+    `# pim under a handshake flood, ${r.date}`,
+    '',
+    `A and B: pim with each other as static peers. F floods A for ${f.seconds} s from ${f.ports} source ports at ${f.rate} datagrams/s`,
+    `(pim-flood): \`junk\` random bytes; \`mac1\` initiations with random crypto and a valid mac1; \`valid\` complete`,
+    `initiations from ${f.identities} fresh identities. Bounds: ping loss < ${BOUNDS.pingLossPct} %, B's new handshake and a fresh node's`,
+    `pairing < ${BOUNDS.rehandshakeS} s. CPU: A's daemon over the flood (100 = one core).`,
+    '',
+    "| phase | ping loss % | B's new handshake s | fresh node pairs s | A CPU % | A RSS max MiB | flood sent | bounds |",
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, Linux ${r.machine.kernel}; pim ${r.machine.pimCommit}.`,
+    `Load average (1, 5, 15 min) at start ${load(r.loadAverage.start)}, at end ${load(r.loadAverage.end)}.`,
+    `Started ${r.startedAt}, finished ${r.finishedAt}.`,
+    '',
+  ].join('\n');
+}

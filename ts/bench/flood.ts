@@ -1,0 +1,184 @@
+// `node dist/ts/bench/flood.js` (root; after `npm run build`): the flood
+// workload of the benchmark (docs/PROTOCOL.md §4.10–4.11). A and B run pim
+// with each other as static peers; a third namespace F floods A for 20 s
+// from 64 source ports at 30,000 datagrams/s with pim-flood, in three phases:
+// random junk, mac1-valid initiations with random crypto, and complete
+// valid initiations from 2,000 fresh identities. In each phase it measures
+// (1) the loss of a ping A→B through the tunnel, (2) how long B, restarted
+// under the flood, takes to handshake again, (3) after the flood, how long a
+// fresh unconfigured node takes to pair with A, and A's CPU and RSS.
+// Writes bench/results/<date>-flood.{md,json}. Every address is inside the
+// namespaces it creates (198.18.0.0/16); pim-flood refuses any other target.
+//
+// Exit status: 0 = every phase met its bound; 2 = results written but some
+// bound was missed or a step failed; 1 = nothing measured.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { run } from '../lab/exec.js';
+import { prepareNode, startDaemon, waitForPeerState, writeConfig, type MeshNode } from '../lab/mesh.js';
+import { cleanupOnExit, Lab, labAvailable, type LabProcess, type Node } from '../lab/netns.js';
+import { FLOOD, judge, renderFlood, type FloodResult, type PhaseResult } from './flood-report.js';
+import { describeMachine } from './machine.js';
+import { cpuDelta, cpuSeconds, statusMiB } from './proc.js';
+
+const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+const FLOOD_BIN = join(REPO_ROOT, 'target', 'release', 'pim-flood');
+const PORT = 9100;
+
+function log(line: string): void {
+  process.stdout.write(`flood: ${line}\n`);
+}
+
+interface World {
+  lab: Lab;
+  a: MeshNode;
+  b: MeshNode;
+  f: Node;
+  n: Node;
+  /** A's address on F's and on N's veth. */
+  aFromF: string;
+  aFromN: string;
+  bMeshIp: string;
+  procA: LabProcess;
+  procB: LabProcess;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function stop(proc: LabProcess): Promise<void> {
+  if (proc.exitStatus) return;
+  proc.kill('SIGTERM');
+  await proc.waitExit(10_000).catch(() => {
+    proc.kill('SIGKILL');
+    return proc.waitExit(5000).catch(() => undefined);
+  });
+}
+
+async function createWorld(lab: Lab): Promise<World> {
+  const [a, b, f, n] = await Promise.all(['a', 'b', 'f', 'n'].map((x) => lab.addNode(x)));
+  const ab = await lab.link(a, b, { subnet: '198.18.0.0/24' });
+  const af = await lab.link(a, f, { subnet: '198.18.1.0/24' });
+  const an = await lab.link(a, n, { subnet: '198.18.2.0/24' });
+  const ma = await prepareNode(lab, a, { label: 'a' });
+  const mb = await prepareNode(lab, b, { label: 'b' });
+  writeConfig(ma, [{ address: `${ab.addrB}:${PORT}`, publicKey: mb.publicKey, label: 'b' }], { label: 'a' });
+  writeConfig(mb, [{ address: `${ab.addrA}:${PORT}`, publicKey: ma.publicKey, label: 'a' }], { label: 'b' });
+  const [procA, procB] = await Promise.all([startDaemon(lab, ma), startDaemon(lab, mb)]);
+  const row = await waitForPeerState(ma, mb, 'active', 20_000);
+  return { lab, a: ma, b: mb, f, n, aFromF: af.addrA, aFromN: an.addrA, bMeshIp: String(row.mesh_ip), procA, procB };
+}
+
+/** Percent loss from `ping -q`'s summary. */
+function pingLoss(output: string): number | undefined {
+  const m = output.match(/([\d.]+)% packet loss/);
+  return m ? Number(m[1]) : undefined;
+}
+
+async function timed(what: () => Promise<unknown>): Promise<number> {
+  const t0 = Date.now();
+  await what();
+  return (Date.now() - t0) / 1000;
+}
+
+async function runPhase(w: World, phase: (typeof FLOOD.phases)[number]): Promise<PhaseResult> {
+  const r: PhaseResult = { phase, errors: [] };
+  const pid = w.procA.pid;
+  const cpuBefore = cpuSeconds([pid]);
+  let rssMax = statusMiB(pid, 'VmRSS') ?? 0;
+  const sampler = setInterval(() => {
+    rssMax = Math.max(rssMax, statusMiB(pid, 'VmRSS') ?? 0);
+  }, 250);
+  const args = [phase, `${w.aFromF}:${PORT}`, w.a.publicKey, String(FLOOD.rate), String(FLOOD.seconds), String(FLOOD.ports), String(FLOOD.identities)];
+  const flood = w.lab.spawn(w.f, FLOOD_BIN, args);
+  const t0 = Date.now();
+  try {
+    await sleep(1000);
+    // 1. A ping through the tunnel under the flood: 100 at 10 a second.
+    const ping = await w.lab.exec(w.a.node, 'ping', ['-n', '-q', '-c', '100', '-i', '0.1', '-W', '1', w.bMeshIp], { allowFailure: true });
+    r.pingLossPct = pingLoss(ping.stdout);
+    if (r.pingLossPct === undefined) r.errors.push(`ping gave no summary: ${ping.stderr.slice(0, 200)}`);
+    // 2. B restarted under the flood: its new handshake with A.
+    await stop(w.procB);
+    w.procB = await startDaemon(w.lab, w.b);
+    r.rehandshakeS = await timed(() => waitForPeerState(w.b, w.a, 'active', 15_000)).catch((err: Error) => {
+      r.errors.push(`B's new handshake: ${err.message}`);
+      return undefined;
+    });
+    await flood.waitExit(Math.max(0, FLOOD.seconds * 1000 + 10_000 - (Date.now() - t0)));
+    r.floodSent = flood.output().trim().split('\n').pop();
+    r.cpuPct = (cpuDelta(cpuBefore, cpuSeconds([pid])) / ((Date.now() - t0) / 1000)) * 100;
+  } catch (err) {
+    r.errors.push((err as Error).message);
+    flood.kill('SIGKILL');
+  } finally {
+    clearInterval(sampler);
+  }
+  r.rssMaxMiB = rssMax;
+  // 3. After the flood, a node A has never heard of pairs with it (TOFU).
+  const fresh = await prepareNode(w.lab, w.n, { label: `n-${phase}` });
+  writeConfig(fresh, [{ address: `${w.aFromN}:${PORT}`, publicKey: w.a.publicKey, label: 'a' }], { label: `n-${phase}` });
+  const procN = await startDaemon(w.lab, fresh);
+  r.freshPairS = await timed(() => waitForPeerState(fresh, w.a, 'active', 15_000)).catch((err: Error) => {
+    r.errors.push(`the fresh node: ${err.message}`);
+    return undefined;
+  });
+  await stop(procN);
+  return r;
+}
+
+async function main(): Promise<number> {
+  const available = labAvailable();
+  if (!available.ok) {
+    process.stderr.write(`pim flood bench: ${available.reason}; run it as root\n`);
+    return 1;
+  }
+  log('building pim-flood (cargo build --release --bin pim-flood)');
+  await run('cargo', ['build', '--release', '--manifest-path', join(REPO_ROOT, 'Cargo.toml'), '--bin', 'pim-flood']);
+  const startedAt = new Date();
+  const loadAtStart = loadavg();
+  const lab = Lab.create('flood');
+  cleanupOnExit(lab);
+  const phases: PhaseResult[] = [];
+  try {
+    const w = await createWorld(lab);
+    log(`A and B connected; B's mesh IP ${w.bMeshIp}; flooding A at ${w.aFromF}:${PORT}`);
+    for (const phase of FLOOD.phases) {
+      log(`phase ${phase}: ${FLOOD.rate}/s for ${FLOOD.seconds} s from ${FLOOD.ports} ports ...`);
+      const r = await runPhase(w, phase);
+      phases.push(r);
+      log(`phase ${phase}: ${JSON.stringify(r)}`);
+    }
+    await Promise.all([stop(w.procA), stop(w.procB)]);
+  } finally {
+    await lab.cleanup();
+    log('cleaned up: daemons stopped, namespaces, veths and temp dirs removed');
+  }
+  const result: FloodResult = {
+    date: startedAt.toISOString().slice(0, 10),
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: describeMachine(REPO_ROOT, []),
+    loadAverage: { start: loadAtStart, end: loadavg() },
+    flood: FLOOD,
+    phases: phases.map((p) => ({ ...p, verdict: judge(p) })),
+  };
+  const out = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  const base = join(out, `${result.date}-flood`);
+  writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  const md = renderFlood(result);
+  writeFileSync(`${base}.md`, md);
+  process.stdout.write(`\n${md}\n`);
+  log(`wrote ${base}.md and ${base}.json`);
+  return result.phases.every((p) => p.verdict.ok) ? 0 : 2;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`pim flood bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
