@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run } from '../lab/exec.js';
-import { prepareNode, startDaemon, waitForPeerState, writeConfig, type MeshNode } from '../lab/mesh.js';
+import { prepareNode, rpcCall, startDaemon, waitForPeerState, writeConfig, type MeshNode } from '../lab/mesh.js';
 import { cleanupOnExit, Lab, labAvailable, type LabProcess, type Node } from '../lab/netns.js';
 import { FLOOD, judge, renderFlood, type FloodResult, type PhaseResult } from './flood-report.js';
 import { describeMachine } from './machine.js';
@@ -36,10 +36,8 @@ interface World {
   a: MeshNode;
   b: MeshNode;
   f: Node;
-  n: Node;
-  /** A's address on F's and on N's veth. */
+  /** A's address on F's veth. */
   aFromF: string;
-  aFromN: string;
   bMeshIp: string;
   procA: LabProcess;
   procB: LabProcess;
@@ -57,17 +55,16 @@ async function stop(proc: LabProcess): Promise<void> {
 }
 
 async function createWorld(lab: Lab): Promise<World> {
-  const [a, b, f, n] = await Promise.all(['a', 'b', 'f', 'n'].map((x) => lab.addNode(x)));
+  const [a, b, f] = await Promise.all(['a', 'b', 'f'].map((x) => lab.addNode(x)));
   const ab = await lab.link(a, b, { subnet: '198.18.0.0/24' });
   const af = await lab.link(a, f, { subnet: '198.18.1.0/24' });
-  const an = await lab.link(a, n, { subnet: '198.18.2.0/24' });
   const ma = await prepareNode(lab, a, { label: 'a' });
   const mb = await prepareNode(lab, b, { label: 'b' });
   writeConfig(ma, [{ address: `${ab.addrB}:${PORT}`, publicKey: mb.publicKey, label: 'b' }], { label: 'a' });
   writeConfig(mb, [{ address: `${ab.addrA}:${PORT}`, publicKey: ma.publicKey, label: 'a' }], { label: 'b' });
   const [procA, procB] = await Promise.all([startDaemon(lab, ma), startDaemon(lab, mb)]);
   const row = await waitForPeerState(ma, mb, 'active', 20_000);
-  return { lab, a: ma, b: mb, f, n, aFromF: af.addrA, aFromN: an.addrA, bMeshIp: String(row.mesh_ip), procA, procB };
+  return { lab, a: ma, b: mb, f, aFromF: af.addrA, bMeshIp: String(row.mesh_ip), procA, procB };
 }
 
 /** Percent loss from `ping -q`'s summary. */
@@ -76,13 +73,18 @@ function pingLoss(output: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** A's drop counters by reason (status.stats.drops). */
+async function drops(m: MeshNode): Promise<Record<string, number>> {
+  return ((await rpcCall(m, 'status')) as { stats: { drops: Record<string, number> } }).stats.drops;
+}
+
 async function timed(what: () => Promise<unknown>): Promise<number> {
   const t0 = Date.now();
   await what();
   return (Date.now() - t0) / 1000;
 }
 
-async function runPhase(w: World, phase: (typeof FLOOD.phases)[number]): Promise<PhaseResult> {
+async function runPhase(w: World, phase: (typeof FLOOD.phases)[number], k: number): Promise<PhaseResult> {
   const r: PhaseResult = { phase, errors: [] };
   const pid = w.procA.pid;
   const cpuBefore = cpuSeconds([pid]);
@@ -91,6 +93,7 @@ async function runPhase(w: World, phase: (typeof FLOOD.phases)[number]): Promise
     rssMax = Math.max(rssMax, statusMiB(pid, 'VmRSS') ?? 0);
   }, 250);
   const args = [phase, `${w.aFromF}:${PORT}`, w.a.publicKey, String(FLOOD.rate), String(FLOOD.seconds), String(FLOOD.ports), String(FLOOD.identities)];
+  const dropsBefore = await drops(w.a);
   const flood = w.lab.spawn(w.f, FLOOD_BIN, args);
   const t0 = Date.now();
   try {
@@ -99,16 +102,21 @@ async function runPhase(w: World, phase: (typeof FLOOD.phases)[number]): Promise
     const ping = await w.lab.exec(w.a.node, 'ping', ['-n', '-q', '-c', '100', '-i', '0.1', '-W', '1', w.bMeshIp], { allowFailure: true });
     r.pingLossPct = pingLoss(ping.stdout);
     if (r.pingLossPct === undefined) r.errors.push(`ping gave no summary: ${ping.stderr.slice(0, 200)}`);
-    // 2. B restarted under the flood: its new handshake with A.
+    // 2. B restarted under the flood: from its start to its new session
+    // with A (the daemon's own start included).
     await stop(w.procB);
-    w.procB = await startDaemon(w.lab, w.b);
-    r.rehandshakeS = await timed(() => waitForPeerState(w.b, w.a, 'active', 15_000)).catch((err: Error) => {
-      r.errors.push(`B's new handshake: ${err.message}`);
+    r.rehandshakeS = await timed(async () => {
+      w.procB = await startDaemon(w.lab, w.b);
+      await waitForPeerState(w.b, w.a, 'active', 15_000);
+    }).catch((err: Error) => {
+      r.errors.push(`B's restart and new handshake: ${err.message}`);
       return undefined;
     });
     await flood.waitExit(Math.max(0, FLOOD.seconds * 1000 + 10_000 - (Date.now() - t0)));
     r.floodSent = flood.output().trim().split('\n').pop();
     r.cpuPct = (cpuDelta(cpuBefore, cpuSeconds([pid])) / ((Date.now() - t0) / 1000)) * 100;
+    const after = await drops(w.a);
+    r.aDrops = Object.fromEntries(Object.entries(after).filter(([k, v]) => v !== (dropsBefore[k] ?? 0)).map(([k, v]) => [k, v - (dropsBefore[k] ?? 0)]));
   } catch (err) {
     r.errors.push((err as Error).message);
     flood.kill('SIGKILL');
@@ -116,9 +124,12 @@ async function runPhase(w: World, phase: (typeof FLOOD.phases)[number]): Promise
     clearInterval(sampler);
   }
   r.rssMaxMiB = rssMax;
-  // 3. After the flood, a node A has never heard of pairs with it (TOFU).
-  const fresh = await prepareNode(w.lab, w.n, { label: `n-${phase}` });
-  writeConfig(fresh, [{ address: `${w.aFromN}:${PORT}`, publicKey: w.a.publicKey, label: 'a' }], { label: `n-${phase}` });
+  // 3. After the flood, a node A has never heard of pairs with it (TOFU),
+  // from an address of its own (A pinned the last phase's node to its own).
+  const n = await w.lab.addNode(`n${k}`);
+  const an = await w.lab.link(w.a.node, n, { subnet: `198.18.${2 + k}.0/24` });
+  const fresh = await prepareNode(w.lab, n, { label: `n-${phase}` });
+  writeConfig(fresh, [{ address: `${an.addrA}:${PORT}`, publicKey: w.a.publicKey, label: 'a' }], { label: `n-${phase}` });
   const procN = await startDaemon(w.lab, fresh);
   r.freshPairS = await timed(() => waitForPeerState(fresh, w.a, 'active', 15_000)).catch((err: Error) => {
     r.errors.push(`the fresh node: ${err.message}`);
@@ -144,9 +155,9 @@ async function main(): Promise<number> {
   try {
     const w = await createWorld(lab);
     log(`A and B connected; B's mesh IP ${w.bMeshIp}; flooding A at ${w.aFromF}:${PORT}`);
-    for (const phase of FLOOD.phases) {
+    for (const [k, phase] of FLOOD.phases.entries()) {
       log(`phase ${phase}: ${FLOOD.rate}/s for ${FLOOD.seconds} s from ${FLOOD.ports} ports ...`);
-      const r = await runPhase(w, phase);
+      const r = await runPhase(w, phase, k);
       phases.push(r);
       log(`phase ${phase}: ${JSON.stringify(r)}`);
     }
