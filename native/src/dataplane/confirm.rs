@@ -9,15 +9,13 @@
 //! 3. install the session as the peer's `current`; the caller goes on with
 //!    the plaintext as for any peer
 
-use std::net::Ipv4Addr;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::proto::admission::Refusal;
 use crate::proto::endpoint::Endpoint;
-use crate::proto::session::{OpenError, Session};
-use crate::proto::tai64n::Tai64N;
+use crate::proto::session::OpenError;
 use crate::proto::tunnel::{Actions, Tunnel};
 use crate::proto::wire;
 use crate::trust::Verdict;
@@ -49,53 +47,53 @@ pub fn half_open<'c>(
             OpenError::Decrypt | OpenError::BufferTooSmall => &s.drop_decrypt,
         })
     })?;
-    let a = adopt(ctx, t.receiver_index, src).map_err(|refusal| {
+    let (peer, acts) = adopt(ctx, t.receiver_index, src, now).map_err(|refusal| {
         refused(ctx, refusal, src, true);
         None
     })?;
-    let acts = a
-        .peer
-        .lock()
-        .confirm_responder(a.session, src, a.mesh_ip, a.timestamp, now);
-    Ok((a.peer, n, acts))
+    Ok((peer, n, acts))
 }
 
-struct Adopted {
-    peer: Arc<Peer>,
-    session: Arc<Session>,
-    mesh_ip: Ipv4Addr,
-    timestamp: Tai64N,
-}
-
-/// Turns the entry into a peer (or hands it to the peer the key has now).
-fn adopt(ctx: &Context, index: u32, src: Endpoint) -> Result<Adopted, Refusal> {
+/// Turns the entry into a peer with the session installed, or hands the
+/// session to the peer the key has now. A new peer's tunnel is complete
+/// before the registry shows it, so the timer never sees it half made
+/// (and never collects it as idle).
+fn adopt(
+    ctx: &Context,
+    index: u32,
+    src: Endpoint,
+    now: Instant,
+) -> Result<(Arc<Peer>, Actions), Refusal> {
     let mut reg = ctx.registry_mut();
     let entry = ctx.half_open().remove(index).ok_or(Refusal::Gone)?;
     let session = entry.session.ok_or(Refusal::Gone)?;
-    let key = entry.public_key;
+    let (key, ip, ts) = (entry.public_key, entry.mesh_ip, entry.timestamp);
     if reg.decide(&key, Some(&src)) != Verdict::Admit {
         return Err(Refusal::Untrusted(key));
     }
-    if !ctx.mesh_ip_usable(entry.mesh_ip) || !reg.ip_free_for(&entry.mesh_ip, &key) {
-        return Err(Refusal::MeshIpConflict(key, entry.mesh_ip));
+    if !ctx.mesh_ip_usable(ip) || !reg.ip_free_for(&ip, &key) {
+        return Err(Refusal::MeshIpConflict(key, ip));
     }
-    let peer = match reg.by_key(&key) {
-        Some(p) => p,
+    let (peer, acts) = match reg.by_key(&key) {
+        Some(p) => (p, None),
         None if reg.dynamic_count() >= MAX_DYNAMIC_PEERS => return Err(Refusal::PeerLimit(key)),
         None => {
-            let peer = Peer::new(Tunnel::new(key, entry.mesh_ip, Some(src), false), false);
-            reg.insert(peer.clone(), entry.mesh_ip);
-            peer
+            let mut tunnel = Tunnel::new(key, ip, Some(src), false);
+            let acts = tunnel.confirm_responder(session.clone(), src, ip, ts, now);
+            let peer = Peer::new(tunnel, false);
+            reg.insert(peer.clone(), ip);
+            (peer, Some(acts))
         }
     };
-    if !reg.claim_ip(&peer, entry.mesh_ip) {
+    if !reg.claim_ip(&peer, ip) {
         return Err(Refusal::Gone);
     }
     reg.adopt_index(index, &peer);
-    Ok(Adopted {
-        peer,
-        session,
-        mesh_ip: entry.mesh_ip,
-        timestamp: entry.timestamp,
-    })
+    drop(reg);
+    // Lock order: the registry is released before the tunnel is locked.
+    let acts = match acts {
+        Some(acts) => acts,
+        None => peer.lock().confirm_responder(session, src, ip, ts, now),
+    };
+    Ok((peer, acts))
 }

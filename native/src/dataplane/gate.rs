@@ -4,8 +4,8 @@
 //! 1. mac1 under our key (initiations and responses); a response or cookie
 //!    reply must name an index of ours
 //! 2. initiations, under load (the worker's queue is filling): without a
-//!    valid mac2, a cookie reply instead of work; with one, the source's
-//!    token bucket
+//!    valid mac2, a cookie reply instead of work; with one (or relayed), the
+//!    source's token bucket
 //! 3. the datagram goes to the handshake worker's bounded queue, or is shed
 //!
 //! The gate belongs to the inbound thread (no lock); the worker does the rest
@@ -102,7 +102,10 @@ impl Gate {
             return ctx.emit(Event::HandshakeRejected { source: src });
         }
         if self.under_load(ctx, now) {
-            if !self.cookies.mac2_valid(init, &src, now) {
+            // A relayed initiation's sender is unknown before the DH, so no
+            // cookie reply can reach it; its neighbour's bucket still applies.
+            let relayed = matches!(src, Endpoint::Relay(_));
+            if !relayed && !self.cookies.mac2_valid(init, &src, now) {
                 Stats::inc(&ctx.stats.drop_needs_cookie);
                 let out: &mut [u8; COOKIE_REPLY_LEN] = (&mut tx.body()[..COOKIE_REPLY_LEN])
                     .try_into()
