@@ -53,7 +53,7 @@ function status(overrides: Json = {}): Json {
       peer({ state: 'active', node_id_short: 'dddddddd' }),
     ],
     routes: { active: 2, selected_gateway: null },
-    stats: { forwarded_bytes: 0, forwarded_packets: 0, dropped: 0, congestion_drops: 0, drops: {}, rx_bytes: 12 * MiB, rx_packets: 100, tx_bytes: 1024, tx_packets: 2 },
+    stats: { forwarded_bytes: 0, forwarded_packets: 0, dropped: 0, congestion_drops: 0, drops: {}, rx_bytes: 12 * MiB, rx_packets: 100, tx_bytes: 1024, tx_packets: 2, offloads: { tun: true, udp_gso: true, udp_gro: true } },
     daemon: `pim-daemon/${VERSION}`,
     uptime_s: 3723,
     route_on: false,
@@ -238,6 +238,20 @@ const statusCases: Array<[rule: string, s: Json, key: string, expected: string]>
     'dropped',
     '18 packets (replay 10, queue_full 5, bad_mac 2)',
   ],
+  ['all offloads on', status(), 'offloads', 'on (TUN TSO/GRO, UDP GSO, UDP GRO)'],
+  [
+    'all offloads off',
+    status({ stats: { offloads: { tun: false, udp_gso: false, udp_gro: false } } }),
+    'offloads',
+    'off (a packet at a time: PIM_OFFLOAD=off, or the kernel refused)',
+  ],
+  [
+    'offloads the kernel refused',
+    status({ stats: { offloads: { tun: true, udp_gso: false, udp_gro: true } } }),
+    'offloads',
+    'TUN TSO/GRO, UDP GRO on; UDP GSO off (the kernel refused)',
+  ],
+  ['offloads from an older daemon are a dash', status({ stats: {} }), 'offloads', '-'],
 ];
 
 for (const [rule, s, key, expected] of statusCases) {
@@ -249,7 +263,7 @@ for (const [rule, s, key, expected] of statusCases) {
 test('renderStatus: values start in one column', (t) => {
   for (const s of [status(), status({ kill_switch: true, route_on: true })]) {
     const rows = renderStatus(s).split('\n').filter((l) => l.startsWith('  '));
-    t.is(rows.length, 13);
+    t.is(rows.length, 14);
     // "  <key><padding>  <value>": the value starts after the first run of two or more spaces.
     const valueStarts = new Set(rows.map((l) => /^ {2}\S.*?\s{2,}/.exec(l)![0].length));
     t.is(valueStarts.size, 1, rows.join('\n'));

@@ -4,7 +4,8 @@
 // and without offloads interoperate): what arrives has the SHA-256 of what
 // was sent. A capture of packets above the Ethernet MTU on each pim0 shows
 // whether the kernel and pim exchanged super-segments (TSO, coalesced
-// writes) or only packets within the tunnel MTU. Root only (CI runs as root).
+// writes) or only packets within the tunnel MTU, and each daemon's status
+// says which offloads it uses. Root only (CI runs as root).
 
 import type { ExecutionContext } from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
@@ -62,15 +63,17 @@ async function bigPackets(lab: Lab, side: Side, body: () => Promise<void>): Prom
   return (await capture.stop()).length;
 }
 
-async function up(lab: Lab, m: MeshNode, offload: boolean): Promise<Side> {
+async function up(t: ExecutionContext, lab: Lab, m: MeshNode, offload: boolean): Promise<Side> {
   await startDaemon(lab, m, 15_000, offload ? {} : { PIM_OFFLOAD: 'off' });
-  const status = (await rpcCall(m, 'status')) as { mesh_ip: string };
+  const status = (await rpcCall(m, 'status')) as { mesh_ip: string; stats: { offloads: unknown } };
+  // This kernel takes all three, so status reports exactly what the switch chose.
+  t.deepEqual(status.stats.offloads, { tun: offload, udp_gso: offload, udp_gro: offload }, `${m.label}'s status.stats.offloads`);
   return { m, meshIp: status.mesh_ip };
 }
 
 async function check(t: ExecutionContext, lab: Lab, offloadA: boolean, offloadB: boolean): Promise<void> {
   const { a: ma, b: mb } = await staticPair(lab);
-  const [a, b] = await Promise.all([up(lab, ma, offloadA), up(lab, mb, offloadB)]);
+  const [a, b] = await Promise.all([up(t, lab, ma, offloadA), up(t, lab, mb, offloadB)]);
   await Promise.all([waitForPeerState(ma, mb, 'active', 20_000), waitForPeerState(mb, ma, 'active', 20_000)]);
   const file = path.join(await lab.tmpDir(), 'payload');
   fs.writeFileSync(file, randomBytes(FILE_BYTES));

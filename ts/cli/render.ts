@@ -60,6 +60,7 @@ export function renderStatus(s: Json): string {
     ['uptime', formatDuration(num(s.uptime_s))],
     ['traffic', traffic((s.stats ?? {}) as Json)],
     ['dropped', drops((s.stats ?? {}) as Json)],
+    ['offloads', offloads((s.stats ?? {}) as Json)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v}`);
@@ -77,6 +78,18 @@ function traffic(stats: Json): string {
   const side = (dir: 'rx' | 'tx'): string => `${dir} ${formatBytes(num(stats[`${dir}_bytes`]))} (${num(stats[`${dir}_packets`])} packets)`;
   const relayed = num(stats.forwarded_packets) > 0 ? `; relayed for others ${formatBytes(num(stats.forwarded_bytes))}` : '';
   return `${side('rx')}, ${side('tx')}${relayed}`;
+}
+
+/** Which offloads are in use. PIM_OFFLOAD=off turns all three off; only the kernel turns off some. */
+function offloads(stats: Json): string {
+  const o = stats.offloads as Json | undefined;
+  if (o === undefined || o === null) return '-';
+  const parts: [string, unknown][] = [['TUN TSO/GRO', o.tun], ['UDP GSO', o.udp_gso], ['UDP GRO', o.udp_gro]];
+  const on = parts.filter(([, v]) => v === true).map(([name]) => name);
+  const off = parts.filter(([, v]) => v !== true).map(([name]) => name);
+  if (off.length === 0) return `on (${on.join(', ')})`;
+  if (on.length === 0) return 'off (a packet at a time: PIM_OFFLOAD=off, or the kernel refused)';
+  return `${on.join(', ')} on; ${off.join(', ')} off (the kernel refused)`;
 }
 
 /** The total, then the three commonest reasons. */

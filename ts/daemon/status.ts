@@ -80,6 +80,8 @@ export function buildStatus(d: StatusDeps): StatusView {
       rxBytes: n('rx_bytes'),
       txPackets: n('tx_packets'),
       rxPackets: n('rx_packets'),
+      // Gauges, 1 while in use (native/src/stats.rs).
+      offloads: { tun: n('offload_tun') === 1, udp_gso: n('offload_udp_gso') === 1, udp_gro: n('offload_udp_gro') === 1 },
     },
     uptimeS: Math.floor((Date.now() - d.startedAt.getTime()) / 1000),
     routeOn: d.routing.on,

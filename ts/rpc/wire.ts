@@ -100,6 +100,13 @@ export function discoveredWire(n: DiscoveredNode, nowMs: number): WireDiscovered
   };
 }
 
+/** Segmentation offloads in use: TSO and coalesced writes on the TUN device, UDP GSO and GRO on the socket. */
+export interface Offloads {
+  tun: boolean;
+  udp_gso: boolean;
+  udp_gro: boolean;
+}
+
 export interface StatusView {
   node: string;
   nodeId: string;
@@ -124,6 +131,8 @@ export interface StatusView {
     rxBytes: number;
     txPackets: number;
     rxPackets: number;
+    /** Segmentation offloads in use (docs/PROTOCOL.md §7.1, the gauges); false where the kernel refused or PIM_OFFLOAD=off. */
+    offloads: Offloads;
   };
   uptimeS: number;
   routeOn: boolean;
@@ -157,6 +166,7 @@ export interface WireStatus {
     rx_bytes: number;
     tx_packets: number;
     rx_packets: number;
+    offloads: Offloads;
   };
   uptime_s: number;
   route_on: boolean;
@@ -190,6 +200,7 @@ export function status(s: StatusView): WireStatus {
       rx_bytes: s.stats.rxBytes,
       tx_packets: s.stats.txPackets,
       rx_packets: s.stats.rxPackets,
+      offloads: s.stats.offloads,
     },
     uptime_s: s.uptimeS,
     route_on: s.routeOn,
