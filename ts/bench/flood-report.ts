@@ -5,11 +5,13 @@ import type { MachineInfo } from './machine.js';
 
 /** What the attacker does in each phase (issue 12's numbers). */
 export const FLOOD = {
-  phases: ['junk', 'mac1', 'valid'] as const,
+  phases: ['junk', 'mac1', 'valid', 'cookie'] as const,
   rate: 30_000,
   seconds: 20,
   ports: 64,
   identities: 2000,
+  /** The cookie phase's source addresses, one per port; the others use F's own. */
+  cookieSources: 64,
 };
 
 /** What each phase must show. */
@@ -71,7 +73,9 @@ export function renderFlood(r: FloodResult): string {
     '',
     `A and B: pim with each other as static peers. F floods A for ${f.seconds} s from ${f.ports} source ports at ${f.rate} datagrams/s`,
     `(pim-flood): \`junk\` random bytes; \`mac1\` initiations with random crypto and a valid mac1; \`valid\` complete`,
-    `initiations from ${f.identities} fresh identities. Per phase: a ping A→B through the tunnel (100 at 10/s) under the`,
+    `initiations from ${f.identities} fresh identities; \`cookie\` the same from ${f.cookieSources} source addresses (one per port),`,
+    `answering A's cookie replies (mac2 on every initiation while the socket's cookie is usable). The other phases`,
+    `come from F's one address. Per phase: a ping A→B through the tunnel (100 at 10/s) under the`,
     `flood; B restarted under the flood (from its start to its new session with A); after the flood, a node A never`,
     `heard of pairing with it (TOFU). Bounds: ping loss < ${BOUNDS.pingLossPct} %, B's new session and the fresh node's`,
     `pairing < ${BOUNDS.rehandshakeS} s. CPU: A's daemon over the flood (100 = one core).`,

@@ -1,14 +1,17 @@
 // `node dist/ts/bench/flood.js` (root; after `npm run build`): the flood
 // workload of the benchmark (docs/PROTOCOL.md §4.10–4.11). A and B run pim
 // with each other as static peers; a third namespace F floods A for 20 s
-// from 64 source ports at 30,000 datagrams/s with pim-flood, in three phases:
-// random junk, mac1-valid initiations with random crypto, and complete
-// valid initiations from 2,000 fresh identities. In each phase it measures
+// from 64 source ports at 30,000 datagrams/s with pim-flood, in four phases:
+// random junk, mac1-valid initiations with random crypto, complete valid
+// initiations from 2,000 fresh identities, and the same from a sender that
+// answers cookie replies, its 64 ports on 64 addresses of F's (so each has a
+// per-source bucket of its own at A). In each phase it measures
 // (1) the loss of a ping A→B through the tunnel, (2) how long B, restarted
 // under the flood, takes to handshake again, (3) after the flood, how long a
 // fresh unconfigured node takes to pair with A, and A's CPU and RSS.
 // Writes bench/results/<date>-flood.{md,json}. Every address is inside the
-// namespaces it creates (198.18.0.0/16); pim-flood refuses any other target.
+// namespaces it creates (198.18.0.0/16); pim-flood refuses any other target
+// or source.
 //
 // Exit status: 0 = every phase met its bound; 2 = results written but some
 // bound was missed or a step failed; 1 = nothing measured.
@@ -26,6 +29,10 @@ import { cpuDelta, cpuSeconds, statusMiB } from './proc.js';
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const FLOOD_BIN = join(REPO_ROOT, 'target', 'release', 'pim-flood');
 const PORT = 9100;
+/** A's link with F: A is .1, F .2; the fresh nodes use 198.18.2.0/24 and up. */
+const F_SUBNET = '198.18.1.0/24';
+/** The cookie phase's sources: F's extra addresses from here (.64–.127). */
+const FIRST_COOKIE_SOURCE = '198.18.1.64';
 
 function log(line: string): void {
   process.stdout.write(`flood: ${line}\n`);
@@ -36,8 +43,9 @@ interface World {
   a: MeshNode;
   b: MeshNode;
   f: Node;
-  /** A's address on F's veth. */
+  /** A's address on F's veth, and F's own there. */
   aFromF: string;
+  fAddr: string;
   bMeshIp: string;
   procA: LabProcess;
   procB: LabProcess;
@@ -57,14 +65,29 @@ async function stop(proc: LabProcess): Promise<void> {
 async function createWorld(lab: Lab): Promise<World> {
   const [a, b, f] = await Promise.all(['a', 'b', 'f'].map((x) => lab.addNode(x)));
   const ab = await lab.link(a, b, { subnet: '198.18.0.0/24' });
-  const af = await lab.link(a, f, { subnet: '198.18.1.0/24' });
+  const af = await lab.link(a, f, { subnet: F_SUBNET });
+  await addCookieSources(lab, f, af.ifB);
   const ma = await prepareNode(lab, a, { label: 'a' });
   const mb = await prepareNode(lab, b, { label: 'b' });
   writeConfig(ma, [{ address: `${ab.addrB}:${PORT}`, publicKey: mb.publicKey, label: 'b' }], { label: 'a' });
   writeConfig(mb, [{ address: `${ab.addrA}:${PORT}`, publicKey: ma.publicKey, label: 'a' }], { label: 'b' });
   const [procA, procB] = await Promise.all([startDaemon(lab, ma), startDaemon(lab, mb)]);
   const row = await waitForPeerState(ma, mb, 'active', 20_000);
-  return { lab, a: ma, b: mb, f, aFromF: af.addrA, bMeshIp: String(row.mesh_ip), procA, procB };
+  return { lab, a: ma, b: mb, f, aFromF: af.addrA, fAddr: af.addrB, bMeshIp: String(row.mesh_ip), procA, procB };
+}
+
+/** The cookie phase's source addresses, on F's veth inside F's namespace. */
+async function addCookieSources(lab: Lab, f: Node, iface: string): Promise<void> {
+  const [a, b, c, d] = FIRST_COOKIE_SOURCE.split('.').map(Number);
+  const prefix = F_SUBNET.split('/')[1];
+  for (let i = 0; i < FLOOD.cookieSources; i++) {
+    await lab.exec(f, 'ip', ['addr', 'add', `${a}.${b}.${c}.${d + i}/${prefix}`, 'dev', iface]);
+  }
+}
+
+/** pim-flood's sources: the cookie phase's many addresses, else F's one. */
+function floodSources(w: World, phase: (typeof FLOOD.phases)[number]): string[] {
+  return phase === 'cookie' ? [FIRST_COOKIE_SOURCE, String(FLOOD.cookieSources)] : [w.fAddr, '1'];
 }
 
 /** Percent loss from `ping -q`'s summary. */
@@ -92,7 +115,7 @@ async function runPhase(w: World, phase: (typeof FLOOD.phases)[number], k: numbe
   const sampler = setInterval(() => {
     rssMax = Math.max(rssMax, statusMiB(pid, 'VmRSS') ?? 0);
   }, 250);
-  const args = [phase, `${w.aFromF}:${PORT}`, w.a.publicKey, String(FLOOD.rate), String(FLOOD.seconds), String(FLOOD.ports), String(FLOOD.identities)];
+  const args = [phase, `${w.aFromF}:${PORT}`, w.a.publicKey, String(FLOOD.rate), String(FLOOD.seconds), String(FLOOD.ports), ...floodSources(w, phase), String(FLOOD.identities)];
   const dropsBefore = await drops(w.a);
   const flood = w.lab.spawn(w.f, FLOOD_BIN, args);
   const t0 = Date.now();

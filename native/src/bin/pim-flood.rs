@@ -1,27 +1,35 @@
 //! pim-flood: the attacker of the flood benchmark (`node dist/ts/bench/flood.js`).
 //! It sends handshake-shaped datagrams at one pim node at a fixed rate from
-//! many source ports, built with pim's own protocol code:
+//! many sockets, spread over one or more consecutive source addresses, built
+//! with pim's own protocol code:
 //!
-//!   junk   random bytes of random length (mostly malformed, some of the
-//!          right type and size failing mac1)
-//!   mac1   initiations with random Noise bytes and a valid mac1: each
-//!          costs the target a Diffie-Hellman unless it asks for a cookie
-//!   valid  complete, valid initiations from many fresh identities
+//!   junk    random bytes of random length (mostly malformed, some of the
+//!           right type and size failing mac1)
+//!   mac1    initiations with random Noise bytes and a valid mac1: each
+//!           costs the target a Diffie-Hellman unless it asks for a cookie
+//!   valid   complete, valid initiations from many fresh identities
+//!   cookie  the same, from a sender that answers cookie replies: each
+//!           socket keeps its cookie and adds mac2 while it is usable
 //!
-//! It refuses any target outside 198.18.0.0/15, the benchmarking range the
-//! bench's namespaces use, so it cannot be pointed at a real network.
+//! It refuses any target, and binds no source address, outside
+//! 198.18.0.0/15, the benchmarking range the bench's namespaces use, so it
+//! cannot be pointed at a real network.
 //!
-//! usage: pim-flood <junk|mac1|valid> <ip:port> <public-key-hex> <rate/s>
-//!        <seconds> <ports> [identities]
+//! usage: pim-flood <junk|mac1|valid|cookie> <ip:port> <public-key-hex>
+//!        <rate/s> <seconds> <sockets> <first-source-ip> <sources> [identities]
 //! Prints one line: `sent N datagrams in S s (R/s)`.
 
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant, SystemTime};
 
+use pim_native::proto::cookie::{self, Cookie, COOKIE_USABLE};
 use pim_native::proto::handshake::{initiate, StaticKeys};
 use pim_native::proto::mac::Mac1Key;
 use pim_native::proto::tai64n::Tai64N;
-use pim_native::proto::wire::{INIT_LEN, MAC_LEN, TYPE_INITIATION};
+use pim_native::proto::wire::{
+    self, Message, INIT_LEN, INIT_WITH_MAC2_LEN, MAC_LEN, TYPE_INITIATION,
+};
 
 /// Xorshift: the flood needs bytes fast, not good ones.
 struct Rng(u64);
@@ -47,6 +55,74 @@ enum Phase {
     Mac1(Mac1Key),
     /// Precomputed initiations, one per identity, sent in turn.
     Valid(Vec<[u8; INIT_LEN]>),
+    Cookie(Answering),
+}
+
+/// The cookie phase's sender: the valid phase's initiations, plus what a
+/// real initiator does with cookie replies (pim's `Tunnel::cookie_received`
+/// and `Tunnel::mac2`), per socket, since a cookie binds the source address
+/// and port it was sent to.
+struct Answering {
+    responder: [u8; 32],
+    inits: Vec<[u8; INIT_LEN]>,
+    /// A reply names the initiation that asked by its sender index.
+    by_index: HashMap<u32, usize>,
+    /// Per socket, the latest cookie and when it came.
+    cookies: Vec<Option<(Cookie, Instant)>>,
+}
+
+impl Answering {
+    fn new(responder: [u8; 32], inits: Vec<[u8; INIT_LEN]>, sockets: usize) -> Self {
+        let by_index = inits
+            .iter()
+            .enumerate()
+            .filter_map(|(i, init)| match wire::parse(init) {
+                Ok(Message::Initiation(m)) => Some((m.sender_index, i)),
+                _ => None,
+            })
+            .collect();
+        Answering {
+            responder,
+            inits,
+            by_index,
+            cookies: vec![None; sockets],
+        }
+    }
+
+    /// Keeps the cookie of every reply waiting on socket `s` that opens
+    /// (responses and anything else are read and dropped).
+    fn take_replies(&mut self, s: usize, sock: &UdpSocket, now: Instant, buf: &mut [u8]) {
+        loop {
+            // Nothing waiting (or an ICMP error): until the next send.
+            let Ok(n) = sock.recv(buf) else { return };
+            let Ok(Message::CookieReply(reply)) = wire::parse(&buf[..n]) else {
+                continue;
+            };
+            let Some(&i) = self.by_index.get(&reply.receiver_index) else {
+                continue;
+            };
+            let mac1 = self.inits[i][INIT_LEN - MAC_LEN..]
+                .try_into()
+                .expect("fixed size");
+            if let Some(c) = cookie::open_reply(&self.responder, &reply, mac1) {
+                self.cookies[s] = Some((c, now));
+            }
+        }
+    }
+
+    /// Writes initiation `n` for socket `s` into `out`, with mac2 while the
+    /// socket's cookie is usable; returns its length.
+    fn write(&self, n: u64, s: usize, now: Instant, out: &mut [u8]) -> usize {
+        let init = &self.inits[(n % self.inits.len() as u64) as usize];
+        out[..INIT_LEN].copy_from_slice(init);
+        match self.cookies[s] {
+            Some((c, got)) if now.saturating_duration_since(got) < COOKIE_USABLE => {
+                out[INIT_LEN..INIT_WITH_MAC2_LEN].copy_from_slice(&cookie::mac2(&c, init));
+                INIT_WITH_MAC2_LEN
+            }
+            _ => INIT_LEN,
+        }
+    }
 }
 
 fn fail(message: &str) -> ! {
@@ -70,8 +146,36 @@ fn number(text: &str, what: &str) -> u64 {
 }
 
 /// 198.18.0.0/15 only (RFC 2544's benchmarking range).
-fn benchmark_target(addr: &SocketAddr) -> bool {
-    matches!(addr, SocketAddr::V4(v4) if (u32::from(*v4.ip()) >> 17) == (u32::from(Ipv4Addr::new(198, 18, 0, 0)) >> 17))
+fn benchmark_ip(ip: IpAddr) -> bool {
+    matches!(ip, IpAddr::V4(v4) if (u32::from(v4) >> 17) == (u32::from(Ipv4Addr::new(198, 18, 0, 0)) >> 17))
+}
+
+/// `count` consecutive addresses from `first`, every one in the benchmark range.
+fn source_addresses(first: &str, count: u64) -> Vec<IpAddr> {
+    let first: Ipv4Addr = first
+        .parse()
+        .unwrap_or_else(|_| fail("the first source must be an IPv4 address"));
+    let ips: Vec<IpAddr> = (0..count)
+        .filter_map(|i| u32::from(first).checked_add(i as u32))
+        .map(|v| IpAddr::V4(Ipv4Addr::from(v)))
+        .collect();
+    if ips.len() as u64 != count || !ips.iter().all(|ip| benchmark_ip(*ip)) {
+        fail("refusing a source address outside 198.18.0.0/15 (the benchmark's namespaces)");
+    }
+    ips
+}
+
+/// `n` non-blocking sockets, bound round-robin to `sources`.
+fn bind_sockets(n: u64, sources: &[IpAddr]) -> Vec<UdpSocket> {
+    (0..n as usize)
+        .map(|i| {
+            let at = SocketAddr::new(sources[i % sources.len()], 0);
+            let s = UdpSocket::bind(at).unwrap_or_else(|e| fail(&format!("bind {at}: {e}")));
+            // A full buffer drops the datagram: the pace is ours to keep.
+            s.set_nonblocking(true).expect("non-blocking");
+            s
+        })
+        .collect()
 }
 
 fn valid_initiations(to: &[u8; 32], identities: u64, rng: &mut Rng) -> Vec<[u8; INIT_LEN]> {
@@ -92,43 +196,42 @@ fn valid_initiations(to: &[u8; 32], identities: u64, rng: &mut Rng) -> Vec<[u8; 
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.len() < 6 {
-        fail("usage: pim-flood <junk|mac1|valid> <ip:port> <public-key-hex> <rate/s> <seconds> <ports> [identities]");
+    if args.len() < 8 {
+        fail("usage: pim-flood <junk|mac1|valid|cookie> <ip:port> <public-key-hex> <rate/s> <seconds> <sockets> <first-source-ip> <sources> [identities]");
     }
     let target: SocketAddr = args[1]
         .parse()
         .unwrap_or_else(|_| fail("the target must be ip:port"));
-    if !benchmark_target(&target) {
+    if !benchmark_ip(target.ip()) {
         fail("refusing a target outside 198.18.0.0/15 (the benchmark's namespaces)");
     }
     let key = parse_key(&args[2]);
     let rate = number(&args[3], "rate").max(1);
     let seconds = number(&args[4], "seconds");
-    let ports = number(&args[5], "ports").clamp(1, 1024);
+    let ports = number(&args[5], "sockets").clamp(1, 1024);
+    let sources = source_addresses(&args[6], number(&args[7], "sources").clamp(1, 1024));
     let mut seed = [0u8; 8];
     getrandom::fill(&mut seed).expect("the OS random source works");
     let mut rng = Rng(u64::from_le_bytes(seed) | 1);
+    let identities = args.get(8).map_or(2000, |t| number(t, "identities")).max(1);
     let mut phase = match args[0].as_str() {
         "junk" => Phase::Junk,
         "mac1" => Phase::Mac1(Mac1Key::for_receiver(&key)),
-        "valid" => {
-            let n = args.get(6).map_or(2000, |t| number(t, "identities")).max(1);
-            Phase::Valid(valid_initiations(&key, n, &mut rng))
-        }
+        "valid" => Phase::Valid(valid_initiations(&key, identities, &mut rng)),
+        "cookie" => Phase::Cookie(Answering::new(
+            key,
+            valid_initiations(&key, identities, &mut rng),
+            ports as usize,
+        )),
         other => fail(&format!("unknown phase {other:?}")),
     };
-    let socks: Vec<UdpSocket> = (0..ports)
-        .map(|_| {
-            let s = UdpSocket::bind("0.0.0.0:0").unwrap_or_else(|e| fail(&format!("bind: {e}")));
-            // A full buffer drops the datagram: the pace is ours to keep.
-            s.set_nonblocking(true).expect("non-blocking");
-            s
-        })
-        .collect();
+    let socks = bind_sockets(ports, &sources);
     let start = Instant::now();
     let end = start + Duration::from_secs(seconds);
     let mut sent = 0u64;
     let mut buf = [0u8; 256];
+    // Cookie replies are 64 bytes; anything longer is not one.
+    let mut inbox = [0u8; 256];
     loop {
         let now = Instant::now();
         if now >= end {
@@ -136,6 +239,7 @@ fn main() {
         }
         let due = (now - start).as_micros() as u64 * rate / 1_000_000;
         while sent < due {
+            let s = (sent % ports) as usize;
             let len = match &mut phase {
                 Phase::Junk => {
                     rng.fill(&mut buf);
@@ -152,9 +256,14 @@ fn main() {
                     buf[..INIT_LEN].copy_from_slice(&inits[(sent % inits.len() as u64) as usize]);
                     INIT_LEN
                 }
+                Phase::Cookie(answering) => {
+                    // The reply to this socket's last initiation, if any,
+                    // before its next one, as an initiator's retry would.
+                    answering.take_replies(s, &socks[s], now, &mut inbox);
+                    answering.write(sent, s, now, &mut buf)
+                }
             };
-            let sock = &socks[(sent % ports) as usize];
-            let _ = sock.send_to(&buf[..len], target);
+            let _ = socks[s].send_to(&buf[..len], target);
             sent += 1;
         }
         std::thread::sleep(Duration::from_micros(500));
