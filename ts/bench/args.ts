@@ -27,8 +27,8 @@ builds current wireguard-go (go install) and boringtun-cli (cargo install) at
 pinned versions once into PIM_BENCH_CACHE (default ~/.cache/pim-bench).
 
 The flood workload (pim alone, a handshake flood against a live tunnel; about
-2 minutes): node dist/ts/bench/flood.js, after npm run build. It writes
-bench/results/<date>-flood.md and .json.`;
+2.5 minutes): npm run bench:flood (builds, then node dist/ts/bench/flood.js).
+It writes bench/results/<date>-flood.md and .json.`;
 
 function integer(name: string, text: string, min: number, max: number): number {
   const n = Number(text);

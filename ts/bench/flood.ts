@@ -1,5 +1,5 @@
-// `node dist/ts/bench/flood.js` (root; after `npm run build`): the flood
-// workload of the benchmark (docs/PROTOCOL.md §4.10–4.11). A and B run pim
+// `npm run bench:flood` (root; it builds, then runs node dist/ts/bench/flood.js):
+// the flood workload of the benchmark (docs/PROTOCOL.md §4.10–4.11). A and B run pim
 // with each other as static peers; a third namespace F floods A for 20 s
 // from 64 source ports at 30,000 datagrams/s with pim-flood, in four phases:
 // random junk, mac1-valid initiations with random crypto, complete valid
