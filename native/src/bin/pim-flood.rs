@@ -110,10 +110,14 @@ impl Answering {
         }
     }
 
-    /// Writes initiation `n` for socket `s` into `out`, with mac2 while the
-    /// socket's cookie is usable; returns its length.
-    fn write(&self, n: u64, s: usize, now: Instant, out: &mut [u8]) -> usize {
-        let init = &self.inits[(n % self.inits.len() as u64) as usize];
+    /// Writes an initiation from a random identity for socket `s` into
+    /// `out`, with mac2 while the socket's cookie is usable; returns its
+    /// length. Random, because A's per-source bucket lets through about one
+    /// send in twenty-odd on a fixed 50 ms grid: an identity order would
+    /// line those up with the same few identities, and a replay of a
+    /// handshake A holds costs it a DH but no half-open entry.
+    fn write(&self, s: usize, rng: &mut Rng, now: Instant, out: &mut [u8]) -> usize {
+        let init = &self.inits[(rng.next() % self.inits.len() as u64) as usize];
         out[..INIT_LEN].copy_from_slice(init);
         match self.cookies[s] {
             Some((c, got)) if now.saturating_duration_since(got) < COOKIE_USABLE => {
@@ -260,7 +264,7 @@ fn main() {
                     // The reply to this socket's last initiation, if any,
                     // before its next one, as an initiator's retry would.
                     answering.take_replies(s, &socks[s], now, &mut inbox);
-                    answering.write(sent, s, now, &mut buf)
+                    answering.write(s, &mut rng, now, &mut buf)
                 }
             };
             let _ = socks[s].send_to(&buf[..len], target);
