@@ -164,6 +164,8 @@ test('status has every field of docs/RPC.md with the right types', async (t) => 
   t.true(s['routes']?.selected_gateway === null || isString(s['routes']?.selected_gateway));
   t.true('selected_gateway' in s['routes']);
   for (const k of ['forwarded_bytes', 'forwarded_packets', 'dropped', 'congestion_drops']) t.true(isCount(s['stats']?.[k]), `stats.${k}`);
+  t.true(Object.values(s['stats']?.counters ?? { none: -1 }).every(isCount), 'stats.counters are counts');
+  t.false(Object.keys(s['stats']?.counters ?? {}).some((k) => k.startsWith('drop_') || k.startsWith('offload_')), 'drops and gauges have their own fields');
   t.true(isCount(s['uptime_s']));
   t.is(s['route_on'], false);
   t.is(s['kill_switch'], false);

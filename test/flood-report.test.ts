@@ -34,14 +34,14 @@ test('judge: a phase within every bound is met; one at a bound, unmeasured or wi
   t.deepEqual(judge(phase('junk', { errors: ['the fresh node: timed out'] })).missed, ['the fresh node: timed out']);
 });
 
-test("renderFlood: a row per phase with A's drops as counted, and the cookie phase described", (t) => {
+test("renderFlood: a row per phase with A's drops and defence counters as counted, and the cookie phase described", (t) => {
   const md = renderFlood(
     result([
       phase('valid', { aDrops: { needs_cookie: 599126 } }),
-      phase('cookie', { aDrops: { rate_limited: 500000, half_open_evicted: 12 }, freshPairS: 6 }),
+      phase('cookie', { aDrops: { rate_limited: 500000 }, aDefences: { half_open_evicted: 12 }, freshPairS: 6 }),
     ]),
   );
-  t.regex(md, /\| valid \| 0\.0 \| 1\.20 \| 0\.10 \| 40 \| 64\.0 \| – \| needs_cookie 599126 \| met \|/);
-  t.regex(md, /\| cookie \| .* \| rate_limited 500000, half_open_evicted 12 \| \*\*missed\*\*: fresh node pairing s 6 ≥ 5 \|/);
+  t.regex(md, /\| valid \| 0\.0 \| 1\.20 \| 0\.10 \| 40 \| 64\.0 \| – \| needs_cookie 599126 \|  \| met \|/);
+  t.regex(md, /\| cookie \| .* \| rate_limited 500000 \| half_open_evicted 12 \| \*\*missed\*\*: fresh node pairing s 6 ≥ 5 \|/);
   t.regex(md, /`cookie` the same from 64 source addresses/);
 });

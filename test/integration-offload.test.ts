@@ -75,6 +75,10 @@ async function check(t: ExecutionContext, lab: Lab, offloadA: boolean, offloadB:
   const { a: ma, b: mb } = await staticPair(lab);
   const [a, b] = await Promise.all([up(t, lab, ma, offloadA), up(t, lab, mb, offloadB)]);
   await Promise.all([waitForPeerState(ma, mb, 'active', 20_000), waitForPeerState(mb, ma, 'active', 20_000)]);
+  for (const m of [ma, mb]) {
+    const { stats } = (await rpcCall(m, 'status')) as { stats: { counters: Record<string, number> } };
+    t.true(stats.counters.handshakes_completed >= 1, `${m.label}'s status.stats.counters counts the session: ${JSON.stringify(stats.counters)}`);
+  }
   const file = path.join(await lab.tmpDir(), 'payload');
   fs.writeFileSync(file, randomBytes(FILE_BYTES));
   const want = { sha256: createHash('sha256').update(fs.readFileSync(file)).digest('hex'), bytes: FILE_BYTES };

@@ -14,6 +14,9 @@ export const FLOOD = {
   cookieSources: 64,
 };
 
+/** The counters that say how A's handshake defences worked (docs/PROTOCOL.md §4.10–4.11). */
+export const DEFENCE_COUNTERS = ['cookie_replies_sent', 'handshake_responses_sent', 'half_open_evicted', 'half_open_expired', 'peers_collected'] as const;
+
 /** What each phase must show. */
 export const BOUNDS = { pingLossPct: 5, rehandshakeS: 5, freshPairS: 5 };
 
@@ -29,6 +32,8 @@ export interface PhaseResult {
   floodSent?: string;
   /** What A dropped over the phase, by reason (status.stats.drops, the changed ones). */
   aDrops?: Record<string, number>;
+  /** A's handshake-defence counters over the phase (status.stats.counters, DEFENCE_COUNTERS that changed). */
+  aDefences?: Record<string, number>;
   errors: string[];
 }
 
@@ -60,13 +65,17 @@ export function judge(p: PhaseResult): Verdict {
 }
 
 const fmt = (v: number | undefined, digits = 1): string => (v === undefined ? '–' : v.toFixed(digits));
+const counts = (c: Record<string, number> | undefined): string =>
+  Object.entries(c ?? {})
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
 
 export function renderFlood(r: FloodResult): string {
   const f = r.flood;
   const rows = r.phases.map(
     (p) =>
-      `| ${p.phase} | ${fmt(p.pingLossPct)} | ${fmt(p.rehandshakeS, 2)} | ${fmt(p.freshPairS, 2)} | ${fmt(p.cpuPct, 0)} | ${fmt(p.rssMaxMiB)} | ${p.floodSent ?? '–'} | ${Object.entries(p.aDrops ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')} | ${p.verdict.ok ? 'met' : `**missed**: ${p.verdict.missed.join('; ')}`} |`,
+      `| ${p.phase} | ${fmt(p.pingLossPct)} | ${fmt(p.rehandshakeS, 2)} | ${fmt(p.freshPairS, 2)} | ${fmt(p.cpuPct, 0)} | ${fmt(p.rssMaxMiB)} | ${p.floodSent ?? '–'} | ${counts(p.aDrops)} | ${counts(p.aDefences)} | ${p.verdict.ok ? 'met' : `**missed**: ${p.verdict.missed.join('; ')}`} |`,
   );
   return [
     `# pim under a handshake flood, ${r.date}`,
@@ -80,8 +89,8 @@ export function renderFlood(r: FloodResult): string {
     `heard of pairing with it (TOFU). Bounds: ping loss < ${BOUNDS.pingLossPct} %, B's new session and the fresh node's`,
     `pairing < ${BOUNDS.rehandshakeS} s. CPU: A's daemon over the flood (100 = one core).`,
     '',
-    "| phase | ping loss % | B restarted → new session s | fresh node pairs s | A CPU % | A RSS max MiB | flood sent | A's drops | bounds |",
-    '|---|---|---|---|---|---|---|---|---|',
+    "| phase | ping loss % | B restarted → new session s | fresh node pairs s | A CPU % | A RSS max MiB | flood sent | A's drops | A's defences | bounds |",
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `Machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, Linux ${r.machine.kernel}; pim ${r.machine.pimCommit}.`,

@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { run } from '../lab/exec.js';
 import { prepareNode, rpcCall, startDaemon, waitForPeerState, writeConfig, type MeshNode } from '../lab/mesh.js';
 import { cleanupOnExit, Lab, labAvailable, type LabProcess, type Node } from '../lab/netns.js';
-import { FLOOD, judge, renderFlood, type FloodResult, type PhaseResult } from './flood-report.js';
+import { DEFENCE_COUNTERS, FLOOD, judge, renderFlood, type FloodResult, type PhaseResult } from './flood-report.js';
 import { describeMachine } from './machine.js';
 import { cpuDelta, cpuSeconds, statusMiB } from './proc.js';
 
@@ -96,9 +96,20 @@ function pingLoss(output: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** A's drop counters by reason (status.stats.drops). */
-async function drops(m: MeshNode): Promise<Record<string, number>> {
-  return ((await rpcCall(m, 'status')) as { stats: { drops: Record<string, number> } }).stats.drops;
+interface Counts {
+  drops: Record<string, number>;
+  counters: Record<string, number>;
+}
+
+/** A's drop counters by reason and its other engine counters (status.stats). */
+async function counts(m: MeshNode): Promise<Counts> {
+  return ((await rpcCall(m, 'status')) as { stats: Counts }).stats;
+}
+
+/** What changed from `before` to `after`, among `names` (all when undefined). */
+function changed(before: Record<string, number>, after: Record<string, number>, names?: readonly string[]): Record<string, number> {
+  const picked = Object.entries(after).filter(([k, v]) => (names === undefined || names.includes(k)) && v !== (before[k] ?? 0));
+  return Object.fromEntries(picked.map(([k, v]) => [k, v - (before[k] ?? 0)]));
 }
 
 async function timed(what: () => Promise<unknown>): Promise<number> {
@@ -116,7 +127,7 @@ async function runPhase(w: World, phase: (typeof FLOOD.phases)[number], k: numbe
     rssMax = Math.max(rssMax, statusMiB(pid, 'VmRSS') ?? 0);
   }, 250);
   const args = [phase, `${w.aFromF}:${PORT}`, w.a.publicKey, String(FLOOD.rate), String(FLOOD.seconds), String(FLOOD.ports), ...floodSources(w, phase), String(FLOOD.identities)];
-  const dropsBefore = await drops(w.a);
+  const before = await counts(w.a);
   const flood = w.lab.spawn(w.f, FLOOD_BIN, args);
   const t0 = Date.now();
   try {
@@ -138,8 +149,9 @@ async function runPhase(w: World, phase: (typeof FLOOD.phases)[number], k: numbe
     await flood.waitExit(Math.max(0, FLOOD.seconds * 1000 + 10_000 - (Date.now() - t0)));
     r.floodSent = flood.output().trim().split('\n').pop();
     r.cpuPct = (cpuDelta(cpuBefore, cpuSeconds([pid])) / ((Date.now() - t0) / 1000)) * 100;
-    const after = await drops(w.a);
-    r.aDrops = Object.fromEntries(Object.entries(after).filter(([k, v]) => v !== (dropsBefore[k] ?? 0)).map(([k, v]) => [k, v - (dropsBefore[k] ?? 0)]));
+    const after = await counts(w.a);
+    r.aDrops = changed(before.drops, after.drops);
+    r.aDefences = changed(before.counters, after.counters, DEFENCE_COUNTERS);
   } catch (err) {
     r.errors.push((err as Error).message);
     flood.kill('SIGKILL');

@@ -39,8 +39,10 @@ export function buildStatus(d: StatusDeps): StatusView {
   const config = d.config();
   const counters = d.engine.stats();
   const drops: Record<string, number> = {};
+  const others: Record<string, number> = {};
   for (const [name, value] of Object.entries(counters)) {
     if (name.startsWith('drop_')) drops[name.slice('drop_'.length)] = value;
+    else if (!name.startsWith('offload_')) others[name] = value;
   }
   // LAN announcements dropped by the control plane (discovery/).
   drops.discovery_malformed = d.discoveryDrops()?.malformed ?? 0;
@@ -82,6 +84,7 @@ export function buildStatus(d: StatusDeps): StatusView {
       rxPackets: n('rx_packets'),
       // Gauges, 1 while in use (native/src/stats.rs).
       offloads: { tun: n('offload_tun') === 1, udp_gso: n('offload_udp_gso') === 1, udp_gro: n('offload_udp_gro') === 1 },
+      counters: others,
     },
     uptimeS: Math.floor((Date.now() - d.startedAt.getTime()) / 1000),
     routeOn: d.routing.on,

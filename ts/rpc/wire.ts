@@ -133,6 +133,8 @@ export interface StatusView {
     rxPackets: number;
     /** Segmentation offloads in use (docs/PROTOCOL.md §7.1, the gauges); false where the kernel refused or PIM_OFFLOAD=off. */
     offloads: Offloads;
+    /** Every other engine counter by name (handshakes, cookies, half-open entries…; docs/PROTOCOL.md §7.1). */
+    counters: Record<string, number>;
   };
   uptimeS: number;
   routeOn: boolean;
@@ -167,6 +169,7 @@ export interface WireStatus {
     tx_packets: number;
     rx_packets: number;
     offloads: Offloads;
+    counters: Record<string, number>;
   };
   uptime_s: number;
   route_on: boolean;
@@ -201,6 +204,7 @@ export function status(s: StatusView): WireStatus {
       tx_packets: s.stats.txPackets,
       rx_packets: s.stats.rxPackets,
       offloads: s.stats.offloads,
+      counters: s.stats.counters,
     },
     uptime_s: s.uptimeS,
     route_on: s.routeOn,
