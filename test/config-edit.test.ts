@@ -210,14 +210,15 @@ for (const c of editCases) {
 }
 
 test('setKey: every edit the daemon persists (daemon.ts persist) keeps the rest of a real config byte-for-byte', (t) => {
-  // The sequence `pim gateway enable`, `pim route on`, `pim route off`, `pim gateway disable` runs.
+  // The sequence `pim gateway enable`, `pim gateway disable`, `pim route on`, `pim route off` runs
+  // (a gateway never routes its own internet via the mesh, so one is off before the other is on).
   let text = BASE;
   const edits: [table: 'route' | 'gateway', key: string, value: boolean | string][] = [
     ['gateway', 'enabled', true],
     ['gateway', 'nat_interface', 'eth1'],
+    ['gateway', 'enabled', false],
     ['route', 'internet_via_mesh', true],
     ['route', 'internet_via_mesh', false],
-    ['gateway', 'enabled', false],
   ];
   for (const [table, key, value] of edits) {
     text = setKey(text, table, key, value);

@@ -51,6 +51,11 @@ const cases: Case[] = [
   { rule: '[peers] instead of [[peers]]', doc: ['[peers]', 'address = "192.0.2.7:9100"'], issues: [[1, 1, 'peers', 'expected [[peers]] tables (note the double brackets), got a table']] },
 
   // route
+  {
+    rule: 'a gateway cannot route its own internet via the mesh',
+    doc: ['[gateway]', 'enabled = true', 'nat_interface = "eth0"', '[route]', 'internet_via_mesh = true'],
+    issues: [[5, 1, 'route.internet_via_mesh', 'a gateway cannot route its own internet via the mesh (its kill-switch would block what it forwards for its clients); set [gateway] enabled or this to false']],
+  },
   { rule: 'lockdown is a boolean', doc: ['[route]', 'lockdown = "yes"'], issues: [[2, 1, 'route.lockdown', 'expected true or false, got a string ("yes")']] },
   { rule: 'dns is an array', doc: ['[route]', 'dns = "9.9.9.9"'], issues: [[2, 1, 'route.dns', 'expected an array of IPv4 addresses, e.g. ["9.9.9.9"], got a string ("9.9.9.9")']] },
   { rule: 'dns entry not an address', doc: ['[route]', 'dns = ["dns.quad9.net"]'], issues: [[2, 8, 'route.dns[0]', 'expected an IPv4 address like "9.9.9.9", got "dns.quad9.net"']] },
@@ -218,7 +223,7 @@ test('validate: every value of a valid file is read, relative paths from the fil
       { address: 'gw-2.example.net:1', public_key: KEY_B, label: null },
     ],
     gateway: { enabled: true, nat_interface: 'eth0', allow_lan: true },
-    route: { internet_via_mesh: true, lockdown: true, dns: ['9.9.9.9', '10.77.0.53'] },
+    route: { internet_via_mesh: false, lockdown: true, dns: ['9.9.9.9', '10.77.0.53'] },
     rpc: { socket: path.join(FIXTURES, 'run/pim.sock') },
     log: { level: 'debug' },
   };

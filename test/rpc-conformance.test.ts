@@ -642,6 +642,29 @@ test('gateway.enable when the preflight fails: -32030 with the checks as data; n
   t.is(bad.code, -32030);
 });
 
+test('a gateway does not route its own internet via the mesh: route on while the gateway is on, and gateway.enable while routing is on, are -32032 and change nothing', async (t) => {
+  const h = await startDaemon(t);
+  const c = await h.client();
+  await c.call('gateway.enable', { nat_interface: 'ethfake0' });
+  const withGateway = read(h.configPath);
+  const routeOn = await rpcError(t, c.call('route.set_split_default', { on: true }));
+  t.is(routeOn.code, -32032);
+  t.regex(routeOn.message, /a gateway cannot route its own internet via the mesh/);
+  t.false(h.network.calls.some((x) => x.startsWith('installKillSwitch(') || x.startsWith('installSplitDefault(')), 'no route or block installed');
+  t.is((await c.call<Json>('status'))['route_on'], false);
+  t.is(read(h.configPath), withGateway, 'the config file is untouched');
+
+  await c.call('gateway.disable');
+  await c.call('route.set_split_default', { on: true });
+  const withRoute = read(h.configPath);
+  const calls = h.network.calls.length;
+  const enable = await rpcError(t, c.call('gateway.enable', { nat_interface: 'ethfake0' }));
+  t.is(enable.code, -32032);
+  t.is((await c.call<Json>('gateway.status'))['active'], false);
+  t.false(h.network.calls.slice(calls).some((x) => x.startsWith('installGatewayNat(')), 'no NAT installed');
+  t.is(read(h.configPath), withRoute, 'the config file is untouched');
+});
+
 test('route.set_split_default: {on, via_gateway_id}; status.route_on follows; persisted with comments kept', async (t) => {
   const h = await startDaemon(t);
   const c = await h.client();

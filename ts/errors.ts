@@ -17,6 +17,7 @@ export const ERRORS = {
   config_save_rejected: { rpc: -32021, exit: 1, summary: 'the configuration could not be written' },
   gateway_preflight_failed: { rpc: -32030, exit: 1, summary: 'the gateway cannot be enabled on this machine' },
   gateway_unsupported: { rpc: -32031, exit: 1, summary: 'the gateway role is not supported on this platform' },
+  role_conflict: { rpc: -32032, exit: 1, summary: 'a gateway cannot route its own internet via the mesh' },
   // Local errors: they end a CLI command or stop the daemon, never cross the socket.
   usage: { rpc: null, exit: 2, summary: 'the command line is wrong' },
   daemon_not_running: { rpc: null, exit: 3, summary: 'no daemon answers on the control socket' },

@@ -14,6 +14,15 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** At most this many [route] dns resolvers: glibc's resolver reads no more nameserver lines. */
 export const MAX_DNS_SERVERS = 3;
 
+/**
+ * A gateway does not route its own internet via the mesh: with routing on, the
+ * kill-switch lets forwarded traffic leave only into the tunnel, so the gateway
+ * would silently stop carrying its clients (and would send them back into the
+ * mesh). Refused in the config and by `route.set_split_default` / `gateway.enable`.
+ */
+export const ROLE_CONFLICT_MESSAGE =
+  'a gateway cannot route its own internet via the mesh (its kill-switch would block what it forwards for its clients)';
+
 export interface PeerConfig {
   address: string;
   public_key: string;

@@ -6,7 +6,7 @@ import { interfaceNameProblem } from '../net/ifname.js';
 import { formatIpv4, inPrefix, parseCidr, parseHostPort, parseIpv4, prefixMask } from '../net/ipv4.js';
 import { formatPath, indexKeys, locate, type KeyIndex, type Segment } from './locate.js';
 import type { PathEnv } from './paths.js';
-import { buildDefaults, LOG_LEVELS, MAX_DNS_SERVERS, TRUST_MODES, type Config, type PeerConfig } from './schema.js';
+import { buildDefaults, LOG_LEVELS, MAX_DNS_SERVERS, ROLE_CONFLICT_MESSAGE, TRUST_MODES, type Config, type PeerConfig } from './schema.js';
 
 // Text → Config, or every problem in it. Nothing stops at the first problem:
 // a user fixing a file wants the whole list, each with file:line:col.
@@ -58,6 +58,7 @@ export function validateConfigText(text: string, file: string, pe: PathEnv): Val
   }
   const c = new Checker(file, indexKeys(text));
   const config = readConfig(c, root, buildDefaults(pe), path.dirname(file));
+  if (config.gateway.enabled && config.route.internet_via_mesh) c.fail(['route', 'internet_via_mesh'], `${ROLE_CONFLICT_MESSAGE}; set [gateway] enabled or this to false`);
   const issues = c.sortedIssues();
   return { config: issues.length === 0 ? config : null, issues };
 }

@@ -5,7 +5,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Config } from '../config/schema.js';
+import { ROLE_CONFLICT_MESSAGE, type Config } from '../config/schema.js';
 import { PimError } from '../errors.js';
 import { interfaceNameProblem } from '../net/ifname.js';
 import type { Engine } from '../native/engine.js';
@@ -94,6 +94,9 @@ export class GatewayManager {
 
   /** Turns the role on (idempotent); `persist` records it in the config. */
   async enable(natInterface: string | null, persist: boolean): Promise<void> {
+    if (this.d.config().route.internet_via_mesh) {
+      throw new PimError('role_conflict', ROLE_CONFLICT_MESSAGE, { hint: 'turn routing via the mesh off first: pim route off' });
+    }
     const want = natInterface ?? this.d.config().gateway.nat_interface;
     const pre = await this.preflight(want);
     if (!pre.supported) throw new PimError('gateway_unsupported', `the gateway role needs Linux (this is ${pre.platform})`);

@@ -7,8 +7,8 @@
 // normal routing, and so does a clean stop unless [route] lockdown is on; a
 // crash leaves the block in the kernel for the next start to take over.
 
-import type { Config } from '../config/schema.js';
-import { describeError } from '../errors.js';
+import { ROLE_CONFLICT_MESSAGE, type Config } from '../config/schema.js';
+import { describeError, PimError } from '../errors.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
 import type { Logger } from '../log/logger.js';
 import { selectGateway, type GatewayCandidate } from '../routing/gateway-select.js';
@@ -65,6 +65,9 @@ export class RouteManager {
 
   /** `pim route on|off`: records the choice in the config and applies it. */
   async setOn(on: boolean): Promise<void> {
+    if (on && this.d.config().gateway.enabled) {
+      throw new PimError('role_conflict', ROLE_CONFLICT_MESSAGE, { hint: 'turn the gateway role off first: pim gateway disable' });
+    }
     await this.d.persist([['route', 'internet_via_mesh', on]]);
     await this.apply(on);
   }
