@@ -1,7 +1,8 @@
 // The mesh (issue 8), end to end with real daemons in network namespaces:
-// LAN discovery and pairing, a relayed path that the relay cannot read, a
-// gateway two hops away with the kill-switch holding when the relay goes,
-// and a ring that loses a link without a routing loop. Root only.
+// LAN discovery and pairing, a relayed path that the relay cannot read (and
+// `pim ping` through it), a gateway two hops away with the kill-switch
+// holding when the relay goes, and a ring that loses a link without a
+// routing loop. Root only.
 //
 // Timers these tests lean on: dead peer detection 12 s (PROTOCOL.md §6),
 // route TTL 35 s and a full advertisement every 10 s (§5.7), discovery every
@@ -401,6 +402,17 @@ labTest('line A — R — B: A pings B through R, R sees none of the payload, pe
   t.like(table.routes.find((x) => x.destination === `${rIp}/32`), { via: w.R.nodeId, hops: 1 });
   // And B sees A the same way.
   t.like((await peersList(w.B)).find((p) => p.node_id === w.A.nodeId), { state: 'relayed', path: `via ${shortId(w.R.nodeId)}`, route_hops: 2 });
+
+  // `pim ping` probes B end to end through R and says so.
+  const bShort = shortId(w.B.nodeId);
+  const rShort = shortId(w.R.nodeId);
+  const pong = await pimOk(t, w.A, 'ping', bShort, '-c', '2', '-i', '0.2');
+  const replies = pong.split('\n').filter((l) => l.startsWith('pong from'));
+  t.is(replies.length, 2, pong);
+  for (const l of replies) t.true(l.includes(bShort) && l.includes(` at ${w.bIp}, via ${rShort} (R) in `), l);
+  t.regex(pong, /2 probes, 2 replies, 0% lost/);
+  const doc = JSON.parse(await pimOk(t, w.A, 'ping', bShort, '-c', '1', '--json')) as { probes: unknown[] };
+  t.like(doc.probes[0], { seq: 1, path: `via ${rShort}`, via: w.R.nodeId });
   t.is(after.ttlExpired, 0, 'no relay envelope ran out of TTL');
 });
 
