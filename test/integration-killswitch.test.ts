@@ -5,7 +5,8 @@
 // the client. The judge is a capture on C's own uplink: every IPv4 and IPv6
 // packet of ICMP, UDP and TCP from C or K to the internet host counts as a
 // leak, and so does any DNS query. Each topology first shows, with routing
-// off, that the same probes do appear in the capture. Root only.
+// off, that the same probes do appear in the capture. One more test gives C a
+// hostile LAN that claims the internet host's subnet. Root only.
 //
 //   K (198.18.9.2, 2001:db8:9::2) ── C ── U ── I (203.0.113.2, 2001:db8:3::2)
 //                                         └── G (gateway)
@@ -18,8 +19,8 @@ import { namespaceResolvConf, startDaemon, waitUntil } from '../ts/lab/mesh.js';
 import type { Lab, LabProcess, Node } from '../ts/lab/netns.js';
 import type { Frame } from '../ts/lab/pcap.js';
 import {
-  KILL_SWITCH_WITHIN_MS, dump, nftTables, noPimLeftovers, ping, pingOk, routeOn, selectedGateway, splitRoutes, status,
-  world, type World,
+  KILL_SWITCH_WITHIN_MS, NFT, describeFrame, dump, nftTables, noPimLeftovers, ping, pingOk, routeOn, selectedGateway, splitRoutes,
+  status, world, type World,
 } from './helpers/gateway-world.js';
 import { labTests, pimOk } from './helpers/lab.js';
 
@@ -269,4 +270,29 @@ labTest('[route] dns: the namespace resolver points at it while routing is on; D
   t.is(await inNamespace(), original, 'route off restores the original resolv.conf, kept across the crash');
   t.false(fs.existsSync(`${resolvConf}.pim-saved`), 'no saved copy left');
   t.deepEqual(fs.readFileSync('/etc/resolv.conf'), hostResolver, 'the host\'s resolver is untouched');
+});
+
+labTest('a hostile LAN that hands out a public subnet (LocalNet): with routing on, nothing to an address in it reaches that LAN in clear; the private local subnet stays reachable', async (t, lab) => {
+  const w = await world(lab);
+  // X joins C's machine with 203.0.113.0/24, the internet host's subnet, and
+  // takes I's own address: a local route now claims I.
+  const x = await lab.addNode('x');
+  const xLink = await lab.link(w.c, x, { subnet: '203.0.113.0/24' });
+  t.is(xLink.addrB, I_V4);
+  const onX = async (probe: () => Promise<void>): Promise<Frame[]> => {
+    const cap = await startCapture(lab, x, xLink.ifB);
+    await probe();
+    return (await cap.stop()).filter((f) => f.ip?.src === xLink.addrA && f.ip.dst === I_V4);
+  };
+  // Positive control, routing off: C's probes to "I" go to X, and X's capture sees them.
+  const control = await onX(() => probeInternet(lab, [w.c]));
+  t.true(control.some((f) => f.ip?.protocol === 1), `the capture on X sees C's pings: ${control.map(describeFrame).join('; ')}`);
+
+  await routeOn(t, w);
+  const leaked = await onX(() => probeInternet(lab, [w.c]));
+  t.deepEqual(leaked.map(describeFrame), [], 'nothing from C to the claimed address reached X');
+  t.true(pingOk(await ping(lab, w.c, w.uOnC)), 'the private local subnet (U) stays reachable');
+  const rules = await lab.exec(w.c, NFT, ['list', 'table', 'inet', 'pim_killswitch']);
+  t.false(rules.stdout.includes('203.0.113.0/24'), rules.stdout);
+  t.true(rules.stdout.includes('198.18.1.0/24'), rules.stdout);
 });

@@ -12,6 +12,7 @@ import { describeError, PimError } from '../errors.js';
 import { nodeIdFromPublicKey } from '../identity/node-id.js';
 import type { Logger } from '../log/logger.js';
 import { selectGateway, type GatewayCandidate } from '../routing/gateway-select.js';
+import { splitLocalSubnets } from '../routing/local-networks.js';
 import type { OsNetwork } from '../routing/os-network.js';
 import type { PersistedEdit } from './config-state.js';
 import type { EventSink } from './events.js';
@@ -31,6 +32,8 @@ export interface RoutingDeps {
 const KILL_SWITCH_REASON = 'routing via the mesh is on and no gateway is reachable';
 
 const EVALUATE_MS = 1000;
+/** How often the local subnets are read again while routing is on (a new network joined, an address gone). */
+const LOCAL_SUBNETS_MS = 5000;
 
 const nodeId = (publicKey: string): string => nodeIdFromPublicKey(Buffer.from(publicKey, 'hex'));
 
@@ -38,6 +41,12 @@ export class RouteManager {
   on = false;
   selected: string | null = null;
   private timer: NodeJS.Timeout | undefined;
+  /** The local subnets the installed block lets through, and those it refuses (both as last logged). */
+  private exempt: readonly string[] = [];
+  private refusedKey = '';
+  private localCheckedAt = 0;
+  /** OS changes one after another: a late subnet update must never reinstall a block `route off` removed. */
+  private os: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: RoutingDeps) {}
 
@@ -73,16 +82,24 @@ export class RouteManager {
   }
 
   /** Makes the OS and engine match `on` (after a reload changed the config, too). */
-  async apply(on: boolean): Promise<void> {
-    if (on === this.on) return;
-    if (on) await this.turnOn();
-    else await this.turnOff();
+  apply(on: boolean): Promise<void> {
+    return this.serial(async () => {
+      if (on === this.on) return;
+      if (on) await this.turnOn();
+      else await this.turnOff();
+    });
   }
 
   /** After a reload or config.save: a new [route] dns list changes the block and the resolver at once. */
   async reconfigure(previous: Config['route'], next: Config['route']): Promise<void> {
     if (next.internet_via_mesh !== this.on) await this.apply(next.internet_via_mesh);
-    else if (this.on && previous.dns.join() !== next.dns.join()) await this.installBlock();
+    else if (this.on && previous.dns.join() !== next.dns.join()) await this.serial(() => this.installBlock());
+  }
+
+  private serial(change: () => Promise<void>): Promise<void> {
+    const run = this.os.then(change);
+    this.os = run.catch(() => undefined);
+    return run;
   }
 
   private async turnOn(): Promise<void> {
@@ -106,7 +123,9 @@ export class RouteManager {
   private async installBlock(): Promise<void> {
     const tun = this.d.config().interface.name;
     const { dns } = this.d.config().route;
-    await this.d.network.installKillSwitch(tun, { subnets: await this.d.network.localSubnets(tun), dns });
+    this.exempt = await this.readLocalSubnets(tun);
+    this.localCheckedAt = Date.now();
+    await this.d.network.installKillSwitch(tun, { subnets: this.exempt, dns });
     if (dns.length > 0) await this.d.network.setResolvers(tun, dns);
     else await this.d.network.restoreResolvers(tun);
   }
@@ -131,6 +150,7 @@ export class RouteManager {
    */
   async stop(crashed: boolean): Promise<void> {
     clearInterval(this.timer);
+    await this.os;
     if (!this.on) return;
     if (!this.keepsBlock(crashed)) return this.clearOs();
     const why = crashed ? 'the daemon failed' : '[route] lockdown is on';
@@ -139,6 +159,37 @@ export class RouteManager {
 
   private tick(): void {
     this.reevaluate();
+    if (this.on && Date.now() - this.localCheckedAt >= LOCAL_SUBNETS_MS) {
+      this.localCheckedAt = Date.now();
+      this.serial(() => this.followLocalSubnets()).catch((err: unknown) =>
+        this.d.log.error({ event: 'local_subnets_failed', reason: describeError(err) }, `local subnets not updated: ${describeError(err)}`),
+      );
+    }
+  }
+
+  /** The local subnets the block may exempt (docs/SECURITY.md); the others are logged when they change. */
+  private async readLocalSubnets(tun: string): Promise<string[]> {
+    const { exempt, refused } = splitLocalSubnets(await this.d.network.localSubnets(tun));
+    const key = refused.join();
+    if (key !== this.refusedKey && refused.length > 0) {
+      this.d.log.warn(
+        { event: 'local_subnets_blocked', subnets: refused },
+        `local subnets outside private address ranges stay blocked outside the tunnel while routing is on: ${refused.join(', ')}`,
+      );
+    }
+    this.refusedKey = key;
+    return exempt;
+  }
+
+  /** Re-reads the local subnets; a change replaces the block in one transaction. */
+  private async followLocalSubnets(): Promise<void> {
+    if (!this.on) return;
+    const tun = this.d.config().interface.name;
+    const next = await this.readLocalSubnets(tun);
+    if (next.join() === this.exempt.join()) return;
+    await this.d.network.installKillSwitch(tun, { subnets: next, dns: this.d.config().route.dns });
+    this.exempt = next;
+    this.d.log.info({ event: 'local_subnets_changed', subnets: next }, `local subnets reachable outside the tunnel: ${next.join(', ') || 'none'}`);
   }
 
   /** Re-selects the gateway when nobody waits for it; a failure is logged, never thrown. */
