@@ -353,3 +353,19 @@ labTest('a gateway forwards the mesh to the internet only: its own addresses and
   const ruleset = (await lab.exec(w.g, NFT, ['list', 'table', 'ip', 'pim_gateway'])).stdout;
   t.regex(ruleset, /ip daddr @lan drop/, `nftables holds the line too:\n${ruleset}`);
 });
+
+labTest('a gateway whose uplink gains a subnet after enable keeps the mesh out of it too, within seconds', async (t, lab) => {
+  const w = await world(lab);
+  await routeOn(t, w);
+  // G's NAT interface is renumbered into a second subnet, with U on it: a new LAN.
+  await lab.exec(w.g, 'ip', ['addr', 'add', '198.18.8.1/24', 'dev', w.gLink.ifB]);
+  await lab.exec(w.u, 'ip', ['addr', 'add', '198.18.8.2/24', 'dev', w.gLink.ifA]);
+  const direct = await ping(lab, w.g, '198.18.8.2');
+  t.true(pingOk(direct), `G reaches the new LAN itself: ${direct.stdout}`);
+  await waitUntil("G's nftables guard to cover the new subnet", 15_000, async () =>
+    (await lab.exec(w.g, NFT, ['list', 'set', 'ip', 'pim_gateway', 'lan'])).stdout.includes('198.18.8.0/24') ? true : undefined,
+  );
+  const lan = await ping(lab, w.c, '198.18.8.2');
+  t.is(pingReceived(lan), 0, `the new LAN is not reachable from the mesh: ${lan.stdout}`);
+  t.true(pingOk(await ping(lab, w.c, w.iAddr)), 'the internet still is');
+});

@@ -112,6 +112,7 @@ test('only private local subnets are exempt from the block; a public one is logg
   await (await h.client()).call('route.set_split_default', { on: false });
   const off = h.calls.length;
   h.subnets.push('192.168.50.0/24');
+  // A check interval and more: a negative has no event to wait for.
   await new Promise((r) => setTimeout(r, 6000));
   t.deepEqual(h.calls.slice(off), [], 'nothing installed while routing is off');
 });

@@ -615,6 +615,26 @@ test('gateway.enable / gateway.disable: {active, nat_interface, advertised_route
   t.is((await rpcError(t, c.call('gateway.enable', { nat_interface: 5 }))).code, -32602);
 });
 
+test('a gateway follows its host networks: an address gained after enable is kept from the mesh by nftables and the engine within seconds; none after disable', async (t) => {
+  const h = await startDaemon(t);
+  const c = await h.client();
+  await c.call('gateway.enable', { nat_interface: 'ethfake0' });
+  t.deepEqual(h.fake.snapshot?.gatewayBlocked, ['192.0.2.10/32', '192.0.2.0/24']);
+  // The host joins another network.
+  h.network.hosts.push('10.9.0.7/32', '10.9.0.0/16');
+  const want = ['192.0.2.10/32', '192.0.2.0/24', '10.9.0.7/32', '10.9.0.0/16'];
+  const installed = (x: string): boolean => x.startsWith('installGatewayNat(') && x.includes('"lan":["192.0.2.10/32","192.0.2.0/24","10.9.0.7/32","10.9.0.0/16"]');
+  await eventually(t, 'the NAT table guarding the new network', () => h.network.calls.some(installed), 15_000);
+  await eventually(t, 'the engine blocking the new network', () => JSON.stringify(h.fake.snapshot?.gatewayBlocked) === JSON.stringify(want));
+
+  await c.call('gateway.disable');
+  const off = h.network.calls.length;
+  h.network.hosts.push('172.16.4.0/24');
+  // A check interval and more: nothing may follow a disabled role (a negative has no event to wait for).
+  await new Promise((r) => setTimeout(r, 6_000));
+  t.false(h.network.calls.slice(off).some((x) => x.startsWith('installGatewayNat(') || x.startsWith('hostNetworks(')), h.network.calls.slice(off).join('\n'));
+});
+
 test('gateway.enable refuses an interface name that could reach ip or nft as anything but a name: -32602, nothing run', async (t) => {
   const h = await startDaemon(t);
   const c = await h.client();

@@ -10,6 +10,8 @@ export class FakeNetwork implements OsNetwork {
   readonly calls: string[] = [];
   nft = true;
   forwarding = false;
+  /** The host's addresses and subnets outside the mesh (what a gateway keeps the mesh from); a test may change them. */
+  hosts = ['192.0.2.10/32', '192.0.2.0/24'];
   private record(name: string, ...args: unknown[]): void {
     this.calls.push(`${name}(${args.map((a) => JSON.stringify(a)).join(', ')})`);
   }
@@ -39,7 +41,7 @@ export class FakeNetwork implements OsNetwork {
   }
   async hostNetworks(tun: string): Promise<string[]> {
     this.record('hostNetworks', tun);
-    return ['192.0.2.10/32', '192.0.2.0/24'];
+    return [...this.hosts];
   }
   async removeGatewayNat(): Promise<void> {
     this.record('removeGatewayNat');

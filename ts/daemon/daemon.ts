@@ -156,6 +156,7 @@ export class Daemon {
       policy: this.policy,
       engine,
       events: this.events,
+      log,
       onRoleChanged: () => {
         this.roleWatch.check();
         this.mesh.advertiseAll();

@@ -6,13 +6,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROLE_CONFLICT_MESSAGE, type Config } from '../config/schema.js';
-import { PimError } from '../errors.js';
+import { describeError, PimError } from '../errors.js';
 import { interfaceNameProblem } from '../net/ifname.js';
+import type { Logger } from '../log/logger.js';
 import type { Engine } from '../native/engine.js';
 import type { OsNetwork } from '../routing/os-network.js';
 import type { PersistedEdit } from './config-state.js';
 import type { EventSink } from './events.js';
 import type { PolicyPort } from './policy.js';
+import { SerialQueue } from './serial.js';
+
+/** How often the host's networks are read again while the role is on (an address gained or lost). */
+const HOST_NETWORKS_MS = 5000;
 
 export interface GatewayDeps {
   config(): Config;
@@ -23,6 +28,7 @@ export interface GatewayDeps {
   policy: PolicyPort;
   engine: Pick<Engine, 'peers'>;
   events: EventSink;
+  log: Logger;
   /** The role changed: the node's roles and advertisements follow. */
   onRoleChanged(): void;
 }
@@ -45,6 +51,8 @@ export class GatewayManager {
   natInterface: string | null = null;
   /** Destinations the engine never forwards mesh traffic to: this host's addresses and local subnets. */
   blocked: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly os = new SerialQueue();
   constructor(private readonly d: GatewayDeps) {}
 
   /**
@@ -93,7 +101,16 @@ export class GatewayManager {
   }
 
   /** Turns the role on (idempotent); `persist` records it in the config. */
-  async enable(natInterface: string | null, persist: boolean): Promise<void> {
+  enable(natInterface: string | null, persist: boolean): Promise<void> {
+    return this.os.run(() => this.turnOn(natInterface, persist));
+  }
+
+  /** Turns the role off and removes everything it added; `persist` records it. */
+  disable(persist: boolean): Promise<void> {
+    return this.os.run(() => this.turnOff(persist));
+  }
+
+  private async turnOn(natInterface: string | null, persist: boolean): Promise<void> {
     if (this.d.config().route.internet_via_mesh) {
       throw new PimError('role_conflict', ROLE_CONFLICT_MESSAGE, { hint: 'turn routing via the mesh off first: pim route off' });
     }
@@ -121,14 +138,15 @@ export class GatewayManager {
     }
     this.active = true;
     this.natInterface = want;
+    this.followHostNetworks();
     if (persist) await this.d.persist([['gateway', 'enabled', true], ['gateway', 'nat_interface', want]]);
     await this.d.policy.apply(() => undefined);
     this.d.events.emit({ type: 'gateway_enabled', natInterface: want! });
     this.d.onRoleChanged();
   }
 
-  /** Turns the role off and removes everything it added; `persist` records it. */
-  async disable(persist: boolean): Promise<void> {
+  private async turnOff(persist: boolean): Promise<void> {
+    clearInterval(this.timer);
     const wasActive = this.active;
     if (persist) await this.d.persist([['gateway', 'enabled', false]]);
     if (!wasActive) return;
@@ -139,6 +157,33 @@ export class GatewayManager {
     await this.d.policy.apply(() => undefined);
     this.d.events.emit({ type: 'gateway_disabled', natInterface: this.natInterface });
     this.d.onRoleChanged();
+  }
+
+  /**
+   * Re-reads the host's networks every HOST_NETWORKS_MS while the role is on:
+   * a LAN joined after `enable` must be kept from the mesh like the first one.
+   */
+  private followHostNetworks(): void {
+    clearInterval(this.timer);
+    this.timer = setInterval(() => {
+      this.os.run(() => this.guardHostNetworks()).catch((err: unknown) =>
+        this.d.log.error({ event: 'gateway_guard_failed', reason: describeError(err) }, `the gateway's LAN guard was not updated: ${describeError(err)}`),
+      );
+    }, HOST_NETWORKS_MS);
+    this.timer.unref();
+  }
+
+  /** A change of the host's networks replaces the NAT table (one transaction) and the engine's blocked list. */
+  private async guardHostNetworks(): Promise<void> {
+    if (!this.active || this.natInterface === null) return;
+    const tun = this.d.config().interface.name;
+    const now = await this.d.network.hostNetworks(tun);
+    if ([...now].sort().join() === [...this.blocked].sort().join()) return;
+    const lan = this.d.config().gateway.allow_lan ? null : now;
+    await this.d.network.installGatewayNat(tun, this.natInterface, this.d.meshPrefix, { meshIp: this.d.meshIp, lan });
+    this.blocked = now;
+    await this.d.policy.apply(() => undefined);
+    this.d.log.info({ event: 'gateway_lan_changed', networks: now }, `the host's networks changed; the mesh is kept out of ${now.join(', ')}`);
   }
 
   /** At a start without the role: undo what a run that crashed as a gateway left. */

@@ -15,6 +15,7 @@ import { selectGateway, type GatewayCandidate } from '../routing/gateway-select.
 import { splitLocalSubnets } from '../routing/local-networks.js';
 import type { OsNetwork } from '../routing/os-network.js';
 import type { PersistedEdit } from './config-state.js';
+import { SerialQueue } from './serial.js';
 import type { EventSink } from './events.js';
 import type { PolicyPort } from './policy.js';
 
@@ -45,8 +46,7 @@ export class RouteManager {
   private exempt: readonly string[] = [];
   private refusedKey = '';
   private localCheckedAt = 0;
-  /** OS changes one after another: a late subnet update must never reinstall a block `route off` removed. */
-  private os: Promise<void> = Promise.resolve();
+  private readonly os = new SerialQueue();
 
   constructor(private readonly d: RoutingDeps) {}
 
@@ -83,7 +83,7 @@ export class RouteManager {
 
   /** Makes the OS and engine match `on` (after a reload changed the config, too). */
   apply(on: boolean): Promise<void> {
-    return this.serial(async () => {
+    return this.os.run(async () => {
       if (on === this.on) return;
       if (on) await this.turnOn();
       else await this.turnOff();
@@ -93,13 +93,7 @@ export class RouteManager {
   /** After a reload or config.save: a new [route] dns list changes the block and the resolver at once. */
   async reconfigure(previous: Config['route'], next: Config['route']): Promise<void> {
     if (next.internet_via_mesh !== this.on) await this.apply(next.internet_via_mesh);
-    else if (this.on && previous.dns.join() !== next.dns.join()) await this.serial(() => this.installBlock());
-  }
-
-  private serial(change: () => Promise<void>): Promise<void> {
-    const run = this.os.then(change);
-    this.os = run.catch(() => undefined);
-    return run;
+    else if (this.on && previous.dns.join() !== next.dns.join()) await this.os.run(() => this.installBlock());
   }
 
   private async turnOn(): Promise<void> {
@@ -150,7 +144,7 @@ export class RouteManager {
    */
   async stop(crashed: boolean): Promise<void> {
     clearInterval(this.timer);
-    await this.os;
+    await this.os.idle();
     if (!this.on) return;
     if (!this.keepsBlock(crashed)) return this.clearOs();
     const why = crashed ? 'the daemon failed' : '[route] lockdown is on';
@@ -161,7 +155,7 @@ export class RouteManager {
     this.reevaluate();
     if (this.on && Date.now() - this.localCheckedAt >= LOCAL_SUBNETS_MS) {
       this.localCheckedAt = Date.now();
-      this.serial(() => this.followLocalSubnets()).catch((err: unknown) =>
+      this.os.run(() => this.followLocalSubnets()).catch((err: unknown) =>
         this.d.log.error({ event: 'local_subnets_failed', reason: describeError(err) }, `local subnets not updated: ${describeError(err)}`),
       );
     }
