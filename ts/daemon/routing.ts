@@ -42,8 +42,9 @@ export class RouteManager {
   on = false;
   selected: string | null = null;
   private timer: NodeJS.Timeout | undefined;
-  /** The local subnets the installed block lets through, and those it refuses (both as last logged). */
+  /** The local subnets the installed block lets through. */
   private exempt: readonly string[] = [];
+  /** The refused ones as last logged, so a refusal is logged once, not every check. */
   private refusedKey = '';
   private localCheckedAt = 0;
   private readonly os = new SerialQueue();
