@@ -635,6 +635,21 @@ test('a gateway follows its host networks: an address gained after enable is kep
   t.false(h.network.calls.slice(off).some((x) => x.startsWith('installGatewayNat(') || x.startsWith('hostNetworks(')), h.network.calls.slice(off).join('\n'));
 });
 
+test('a reload that changes [gateway] allow_lan reinstalls the NAT table with the new LAN guard, both ways', async (t) => {
+  const h = await startDaemon(t);
+  const c = await h.client();
+  await c.call('gateway.enable', { nat_interface: 'ethfake0' });
+  const nat = (): string[] => h.network.calls.filter((x) => x.startsWith('installGatewayNat('));
+  t.true(nat().at(-1)!.includes('"lan":["192.0.2.10/32","192.0.2.0/24"]'), nat().join('\n'));
+  for (const [allow, guard] of [[true, '"lan":null'], [false, '"lan":["192.0.2.10/32","192.0.2.0/24"]']] as const) {
+    const before = nat().length;
+    fs.writeFileSync(h.configPath, `${read(h.configPath).replace(/^allow_lan = .*\n/m, '')}`.replace('[gateway]\n', `[gateway]\nallow_lan = ${allow}\n`));
+    t.true((await h.daemon.reload()).applied);
+    t.is(nat().length, before + 1, `allow_lan = ${allow}: the table is installed again`);
+    t.true(nat().at(-1)!.includes(guard), nat().at(-1));
+  }
+});
+
 test('gateway.enable refuses an interface name that could reach ip or nft as anything but a name: -32602, nothing run', async (t) => {
   const h = await startDaemon(t);
   const c = await h.client();

@@ -338,7 +338,9 @@ export class Daemon {
       applyRoles: async (previous, next) => {
         const { route, gateway } = next;
         await this.routing.reconfigure(previous.route, route);
-        if (gateway.enabled !== previous.gateway.enabled || gateway.nat_interface !== previous.gateway.nat_interface) {
+        // allow_lan changes the NAT table's LAN guard: enabling again reinstalls it (idempotent).
+        const changed = (['enabled', 'nat_interface', 'allow_lan'] as const).some((k) => gateway[k] !== previous.gateway[k]);
+        if (changed) {
           if (gateway.enabled) await this.gateway.enable(gateway.nat_interface, false);
           else await this.gateway.disable(false);
         }
