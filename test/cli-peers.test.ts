@@ -2,28 +2,19 @@
 // peers pair` takes, in text and --json; once paired, the node is a peer and
 // listed once. Two real daemons on one link in network namespaces.
 
-import * as fs from 'node:fs';
-import { prepareNode, startDaemon, waitForPeerState, waitUntil, writeConfig, type MeshNode } from '../ts/lab/mesh.js';
+import { prepareNode, startDaemon, waitForPeerState, waitUntil, writeConfig } from '../ts/lab/mesh.js';
 import { labTests, pim, pimOk } from './helpers/lab.js';
 
 const labTest = labTests({ prefix: 'clipeers' });
 
 type Row = Record<string, unknown>;
 
-function discoveryOn(m: MeshNode): void {
-  const text = fs.readFileSync(m.configPath, 'utf8');
-  fs.writeFileSync(m.configPath, text.replace('[discovery]\nenabled = false', '[discovery]\nenabled = true\ninterval_s = 1'));
-}
-
 labTest('pim peers lists a node discovered on the LAN with the short id to pair it; after pim peers pair it is an active peer, listed once', async (t, lab) => {
   const [na, nb] = await Promise.all([lab.addNode('a'), lab.addNode('b')]);
   const link = await lab.link(na, nb, { subnet: '198.18.7.0/24' });
   const a = await prepareNode(lab, na, { label: 'alpha' });
   const b = await prepareNode(lab, nb, { label: 'bravo' });
-  for (const m of [a, b]) {
-    writeConfig(m, [], { label: m.label });
-    discoveryOn(m);
-  }
+  for (const m of [a, b]) writeConfig(m, [], { label: m.label, discoveryIntervalS: 1 });
   await Promise.all([startDaemon(lab, a), startDaemon(lab, b)]);
 
   const row = await waitUntil('A to list B as discovered', 20_000, async () => {

@@ -84,10 +84,8 @@ async function twoNodes(lab: Lab): Promise<{ a: MeshNode; b: MeshNode; natInterf
   const a = await prepareNode(lab, na, { label: 'alpha' });
   const b = await prepareNode(lab, nb, { label: 'bravo' });
   for (const m of [a, b]) {
-    writeConfig(m, [], { label: m.label });
     // LAN discovery on, announcing every 2 s: the Add-peer form gives only an address.
-    const text = fs.readFileSync(m.configPath, 'utf8').replace('[discovery]\nenabled = false', '[discovery]\nenabled = true\ninterval_s = 2');
-    fs.writeFileSync(m.configPath, text, { mode: 0o600 });
+    writeConfig(m, [], { label: m.label, discoveryIntervalS: 2 });
   }
   return { a, b, natInterface: link.ifA, addrB: link.addrB };
 }

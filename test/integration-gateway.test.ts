@@ -12,10 +12,10 @@ import { startCapture } from '../ts/lab/capture.js';
 import { rpcCall, startDaemon, waitForPeerState, waitUntil } from '../ts/lab/mesh.js';
 import {
   describeFrame, dump, KILL_SWITCH_WITHIN_MS, NFT, NPM_BIN, SYSTEM_PATH, noPimLeftovers, nftTables, osState, ping, pingOk, pingReceived,
-  pingThroughCaptures, probeInternet, readForward, requestSources, routeOn, selectedGateway, splitRoutes, status, statusEvents, toInternet,
+  pingThroughCaptures, probeInternet, readForward, requestSources, routeOn, selectedGateway, splitRoutes, status, toInternet,
   unexpectedEgress, world, type Json,
 } from './helpers/gateway-world.js';
-import { labTests, pim, pimOk } from './helpers/lab.js';
+import { eventsOf, labTests, pim, pimOk } from './helpers/lab.js';
 
 /** ROLE_TTL_MS (35 s) plus slack: the longest a withdrawn gateway role may linger. */
 const ROLE_GONE_WITHIN_MS = 42_000;
@@ -83,7 +83,7 @@ labTest('routing on: I sees G as the source, C\'s uplink carries only UDP to G, 
 labTest('gateway SIGKILLed: C blocks within liveness detection, banner and event, routes stay, 0 packets to I on C\'s uplink', async (t, lab) => {
   const w = await world(lab);
   await routeOn(t, w);
-  const events = await statusEvents(t, w.C);
+  const events = await eventsOf(t, w.C, 'status');
 
   // One capture from before the kill until after the probes: nothing may reach I's
   // address from C directly, neither while C still believes in G nor once it blocks.
@@ -227,7 +227,7 @@ labTest('a gateway SIGKILLed, restarted and stopped cleanly restores the origina
 labTest('pim gateway disable removes the NAT and the client blocks; gateway enable brings it back', async (t, lab) => {
   const w = await world(lab);
   await routeOn(t, w);
-  const events = await statusEvents(t, w.C);
+  const events = await eventsOf(t, w.C, 'status');
 
   const disabledAt = Date.now();
   t.regex(await pimOk(t, w.G, 'gateway', 'disable'), /^gateway: off/);

@@ -24,8 +24,7 @@ import type { RunResult } from '../ts/lab/exec.js';
 import { prepareNode, rpcCall, startDaemon, waitForPeerState, waitUntil, writeConfig, type MeshNode, type StaticPeer } from '../ts/lab/mesh.js';
 import { Lab, type LabProcess, type Link, type Node } from '../ts/lab/netns.js';
 import { containsBytes, type Frame } from '../ts/lab/pcap.js';
-import { RpcClient } from '../ts/rpc/client.js';
-import { labTests, pim, pimOk } from './helpers/lab.js';
+import { eventsOf, labTests, pim, pimOk } from './helpers/lab.js';
 
 /** Dead peer detection (12 s) plus slack. */
 const DEAD_WITHIN_MS = 20_000;
@@ -181,24 +180,10 @@ async function discoveryLan(lab: Lab): Promise<LanWorld> {
     const label = ['alpha', 'bravo', 'charlie'][i]!;
     const m = await prepareNode(lab, node, { label });
     // No static peers; discovery on, announcing every 2 s.
-    writeConfig(m, [], { label });
-    editConfig(m, (text) => text.replace('[discovery]\nenabled = false', '[discovery]\nenabled = true\ninterval_s = 2'));
+    writeConfig(m, [], { label, discoveryIntervalS: 2 });
     mesh.push(m);
   }
   return { lan, nodes, mesh };
-}
-
-/** Subscribes to peers.event on a daemon; the events arrive in the returned array. */
-async function peerEvents(t: ExecutionContext, m: MeshNode): Promise<Json[]> {
-  const client = await RpcClient.connect(m.socketPath, { client: 'pim-mesh-test' });
-  t.teardown(() => client.close());
-  const events: Json[] = [];
-  client.onNotification((method, params) => {
-    if (method === 'peers.event') events.push(params as Json);
-  });
-  const r = await client.call<Json>('peers.subscribe');
-  if (typeof r?.subscription_id !== 'string') throw new Error(`peers.subscribe answered ${JSON.stringify(r)}`);
-  return events;
 }
 
 labTest('discovery: three nodes on a bridged LAN see each other within 15 s, a subscriber hears it, pairing connects them and pings work', async (t, lab) => {
@@ -206,7 +191,7 @@ labTest('discovery: three nodes on a bridged LAN see each other within 15 s, a s
   const [A, B, C] = w.mesh as [MeshNode, MeshNode, MeshNode];
   // A first, with a subscriber, so the others' first announcements are events.
   await startDaemon(lab, A);
-  const events = await peerEvents(t, A);
+  const events = await eventsOf(t, A, 'peers');
   const started = Date.now();
   await Promise.all([startDaemon(lab, B), startDaemon(lab, C)]);
 
@@ -260,8 +245,7 @@ labTest('discovery: a spoofed announcement (node_id not matching the key) is not
   const mesh: MeshNode[] = [];
   for (const [i, node] of nodes.slice(0, 2).entries()) {
     const m = await prepareNode(lab, node, { label: ['alpha', 'bravo'][i]! });
-    writeConfig(m, [], { label: m.label });
-    editConfig(m, (text) => text.replace('[discovery]\nenabled = false', '[discovery]\nenabled = true\ninterval_s = 2'));
+    writeConfig(m, [], { label: m.label, discoveryIntervalS: 2 });
     mesh.push(m);
   }
   const [A, B] = mesh as [MeshNode, MeshNode];

@@ -19,7 +19,6 @@ import type { RunResult } from '../../ts/lab/exec.js';
 import { prepareNode, rpcCall, startDaemon, waitForPeerState, waitUntil, writeConfig, type MeshNode } from '../../ts/lab/mesh.js';
 import { Lab, type Link, type LabProcess, type Node } from '../../ts/lab/netns.js';
 import type { Frame } from '../../ts/lab/pcap.js';
-import { RpcClient } from '../../ts/rpc/client.js';
 import { pimOk } from './lab.js';
 
 // npx and npm put node_modules/.bin first on PATH, and ava depends on
@@ -227,19 +226,6 @@ export async function splitRoutes(lab: Lab, c: Node): Promise<string> {
 
 export async function nftTables(lab: Lab, n: Node): Promise<string> {
   return (await lab.exec(n, NFT, ['list', 'tables'])).stdout;
-}
-
-/** Subscribes to status.event on a daemon; the events arrive in `events`. */
-export async function statusEvents(t: ExecutionContext, m: MeshNode): Promise<Json[]> {
-  const client = await RpcClient.connect(m.socketPath, { client: 'pim-gateway-test' });
-  t.teardown(() => client.close());
-  const events: Json[] = [];
-  client.onNotification((method, params) => {
-    if (method === 'status.event') events.push(params as Json);
-  });
-  const r = await client.call<Json>('status.subscribe');
-  if (typeof r?.subscription_id !== 'string') throw new Error(`status.subscribe answered ${JSON.stringify(r)}`);
-  return events;
 }
 
 /** `pim route on` on C, then waits until G is the selected gateway. */

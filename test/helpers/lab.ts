@@ -7,6 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { run, type RunResult } from '../../ts/lab/exec.js';
 import { CLI_JS, prepareNode, writeConfig, type MeshNode } from '../../ts/lab/mesh.js';
 import { Lab, labAvailable, type Link, type Node } from '../../ts/lab/netns.js';
+import { RpcClient } from '../../ts/rpc/client.js';
 
 const available = labAvailable();
 
@@ -80,4 +81,17 @@ export async function staticPair(lab: Lab): Promise<StaticPair> {
   writeConfig(a, [{ address: `${link.addrB}:9100`, publicKey: b.publicKey, label: 'bravo' }], { label: 'alpha' });
   writeConfig(b, [{ address: `${link.addrA}:9100`, publicKey: a.publicKey, label: 'alpha' }], { label: 'bravo' });
   return { a, b, na, nb, link };
+}
+
+/** Subscribes to `<topic>.event` on a daemon; the events' params arrive in the returned array. */
+export async function eventsOf(t: ExecutionContext, m: MeshNode, topic: 'peers' | 'status'): Promise<Record<string, unknown>[]> {
+  const client = await RpcClient.connect(m.socketPath, { client: `pim-${topic}-test` });
+  t.teardown(() => client.close());
+  const events: Record<string, unknown>[] = [];
+  client.onNotification((method, params) => {
+    if (method === `${topic}.event`) events.push(params as Record<string, unknown>);
+  });
+  const r = await client.call<Record<string, unknown>>(`${topic}.subscribe`);
+  if (typeof r?.subscription_id !== 'string') throw new Error(`${topic}.subscribe answered ${JSON.stringify(r)}`);
+  return events;
 }

@@ -33,6 +33,8 @@ export interface MeshNodeOptions {
   listenPort?: number;
   /** Extra TOML appended to the generated config (tables after the defaults). */
   extraToml?: string;
+  /** LAN discovery on, announcing this often; off when absent. */
+  discoveryIntervalS?: number;
 }
 
 /** Creates the node's identity and directory; `writeConfig` names its peers. */
@@ -59,7 +61,7 @@ export function writeConfig(m: MeshNode, peers: readonly StaticPeer[], opts: Mes
     '[transport]',
     `listen_port = ${opts.listenPort ?? 9100}`,
     '[discovery]',
-    'enabled = false',
+    ...(opts.discoveryIntervalS === undefined ? ['enabled = false'] : ['enabled = true', `interval_s = ${opts.discoveryIntervalS}`]),
     '[trust]',
     `store = "${path.join(m.dir, 'trust.json')}"`,
     '[rpc]',
