@@ -124,12 +124,10 @@ export class GatewayManager {
     this.rememberForwarding();
     try {
       this.d.network.setIpForwarding(true);
-      const tun = this.d.config().interface.name;
       // The mesh gets the internet, not this host or its LAN (docs/SECURITY.md):
       // the engine drops such packets and counts them, nftables holds the line too.
-      this.blocked = await this.d.network.hostNetworks(tun);
-      const lan = this.d.config().gateway.allow_lan ? null : this.blocked;
-      await this.d.network.installGatewayNat(tun, want!, this.d.meshPrefix, { meshIp: this.d.meshIp, lan });
+      this.blocked = await this.d.network.hostNetworks(this.d.config().interface.name);
+      await this.installNat(want!, this.blocked);
     } catch (err) {
       // Half a gateway is none: undo what this attempt (or a crashed run) left.
       this.blocked = [];
@@ -176,14 +174,18 @@ export class GatewayManager {
   /** A change of the host's networks replaces the NAT table (one transaction) and the engine's blocked list. */
   private async guardHostNetworks(): Promise<void> {
     if (!this.active || this.natInterface === null) return;
-    const tun = this.d.config().interface.name;
-    const now = await this.d.network.hostNetworks(tun);
+    const now = await this.d.network.hostNetworks(this.d.config().interface.name);
     if ([...now].sort().join() === [...this.blocked].sort().join()) return;
-    const lan = this.d.config().gateway.allow_lan ? null : now;
-    await this.d.network.installGatewayNat(tun, this.natInterface, this.d.meshPrefix, { meshIp: this.d.meshIp, lan });
+    await this.installNat(this.natInterface, now);
     this.blocked = now;
     await this.d.policy.apply(() => undefined);
     this.d.log.info({ event: 'gateway_lan_changed', networks: now }, `the host's networks changed; the mesh is kept out of ${now.join(', ')}`);
+  }
+
+  /** The NAT table, keeping the mesh from `hostNetworks` unless [gateway] allow_lan leaves that to the engine. */
+  private installNat(natInterface: string, hostNetworks: readonly string[]): Promise<void> {
+    const lan = this.d.config().gateway.allow_lan ? null : hostNetworks;
+    return this.d.network.installGatewayNat(this.d.config().interface.name, natInterface, this.d.meshPrefix, { meshIp: this.d.meshIp, lan });
   }
 
   /** At a start without the role: undo what a run that crashed as a gateway left. */
